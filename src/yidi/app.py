@@ -1,0 +1,44 @@
+"""The FastAPI application: every context's router, health check and shared error handling."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+import yidi
+from yidi.core.db import Database, get_database
+from yidi.core.web import error_body, install_error_handlers, install_request_log
+from yidi.reference.api import router as reference_router
+
+
+def create_app(db: Database | None = None) -> FastAPI:
+    app = FastAPI(
+        title="yidi 异地就医平台",
+        version=yidi.__version__,
+        description=(
+            "Open platform for China's cross-region medical insurance: filing (备案), direct settlement "
+            "(直接结算), manual reimbursement (手工报销) and clearing (清算). Errors carry a stable `code` "
+            "and messages in Chinese and English."
+        ),
+    )
+    app.state.db = db or get_database()
+    install_error_handlers(app)
+    install_request_log(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    def healthz(request: Request) -> JSONResponse:
+        database: Database = request.app.state.db
+        try:
+            database.ping()
+        except Exception as exc:  # the answer must say what is wrong, not raise
+            return JSONResponse(
+                {
+                    "status": "fail",
+                    **error_body("E_DB_DOWN", "数据库不可用", f"database unavailable: {type(exc).__name__}"),
+                },
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "database": database.engine.dialect.name, "version": yidi.__version__})
+
+    app.include_router(reference_router)
+    return app

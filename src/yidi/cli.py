@@ -1,0 +1,159 @@
+"""The `yidi` command line. It only translates arguments into service calls and prints the answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from yidi.core import clock, migrate
+from yidi.core.calendar import default_calendar
+from yidi.core.certno import mask_certno, validate_certno
+from yidi.core.config import get_settings
+from yidi.core.db import Database, get_database, set_database
+from yidi.core.errors import YidiError
+from yidi.core.logging import configure_logging
+
+app = typer.Typer(help="yidi 异地就医平台 — cross-region medical insurance platform", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema (Alembic migrations)", no_args_is_help=True)
+demo_app = typer.Typer(help="Synthetic demo data", no_args_is_help=True)
+ref_app = typer.Typer(help="Reference data: divisions, pooling regions, chronic diseases", no_args_is_help=True)
+cal_app = typer.Typer(help="China working-day calendar", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(ref_app, name="reference")
+app.add_typer(cal_app, name="calendar")
+
+DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="YIDI_DATABASE_URL", help="SQLAlchemy URL")]
+
+
+def _db(url: str | None) -> Database:
+    if url and url != get_settings().database_url:
+        set_database(Database(url))
+    return get_database()
+
+
+def _fail(exc: YidiError) -> None:
+    typer.echo(f"错误 {exc.code}: {exc.message_zh}\nerror {exc.code}: {exc.message_en}", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    demo: Annotated[bool, typer.Option(help="Load demo data into an empty database")] = True,
+    database_url: DbUrl = None,
+) -> None:
+    """Apply migrations, load demo data into an empty database, and serve the API."""
+    import uvicorn
+
+    from yidi.app import create_app
+    from yidi.bootstrap import prepare
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    db = _db(database_url)
+    prepare(db, demo_if_empty=demo and settings.load_demo_on_empty)
+    typer.echo(f"yidi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)
+    uvicorn.run(create_app(db), host=host, port=port, log_config=None, access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head", database_url: DbUrl = None) -> None:
+    """Migrate the schema up (to head by default) and bring reference data in step."""
+    from yidi.bootstrap import prepare
+
+    db = _db(database_url)
+    if revision == "head":
+        prepare(db)
+    else:
+        migrate.upgrade(db.url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str, database_url: DbUrl = None) -> None:
+    """Migrate the schema down to REVISION (`base` removes every table)."""
+    migrate.downgrade(_db(database_url).url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@demo_app.command("load")
+def demo_load(database_url: DbUrl = None) -> None:
+    """Load the synthetic demo institutions and persons (rows already present are kept)."""
+    from yidi.bootstrap import prepare
+    from yidi.demo.service import load_demo
+
+    db = _db(database_url)
+    prepare(db)
+    with db.unit_of_work() as session:
+        result = load_demo(session, clock.now(), actor="cli")
+    typer.echo(json.dumps(result.__dict__, ensure_ascii=False))
+
+
+@ref_app.command("sync")
+def reference_sync(database_url: DbUrl = None) -> None:
+    """Upsert divisions and chronic-disease codes from the shipped files."""
+    from yidi.reference.service import sync_reference_data
+
+    db = _db(database_url)
+    with db.unit_of_work() as session:
+        typer.echo(json.dumps(sync_reference_data(session)))
+
+
+@ref_app.command("classify")
+def reference_classify(insured: str, treatment: str) -> None:
+    """Classify a pair of division codes: local / in_province / cross_province."""
+    from yidi.reference.rules import classify, divisions
+
+    try:
+        result = classify(insured, treatment)
+        a, b = divisions().pooling_region_of(insured), divisions().pooling_region_of(treatment)
+    except YidiError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{result.value} ({result.label_zh}): {a.code} {a.name} → {b.code} {b.name}")
+
+
+@ref_app.command("certno")
+def reference_certno(certno: str) -> None:
+    """Check a resident ID number (GB 11643) and print its mask."""
+    try:
+        validate_certno(certno)
+    except YidiError as exc:
+        _fail(exc)
+    typer.echo(f"valid: {mask_certno(certno)}")
+
+
+@cal_app.command("is-working-day")
+def calendar_is_working_day(day: dt.datetime) -> None:
+    """Whether DAY (YYYY-MM-DD) is a working day."""
+    try:
+        cal = default_calendar()
+        working = cal.is_working_day(day.date())
+        name = cal.holiday_name(day.date())
+    except YidiError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"{day.date()}: {'working day 工作日' if working else 'rest day 休息日'}{f' ({name})' if name else ''}")
+
+
+@cal_app.command("add")
+def calendar_add(day: dt.datetime, days: int) -> None:
+    """The date DAYS working days after DAY."""
+    try:
+        typer.echo(default_calendar().add_working_days(day.date(), days).isoformat())
+    except YidiError as exc:
+        _fail(exc)
+
+
+def main() -> None:
+    try:
+        app()
+    except YidiError as exc:  # a last resort so no traceback reaches the user for an expected error
+        typer.echo(f"错误 {exc.code}: {exc.message_zh}\nerror {exc.code}: {exc.message_en}", err=True)
+        sys.exit(2)

@@ -1,0 +1,1 @@
+"""Shared basics: money, dates, identifiers, errors, configuration and the database session."""

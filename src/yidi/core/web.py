@@ -1,0 +1,88 @@
+"""What every HTTP edge shares: error translation, request logging, the database dependency."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from yidi.core.db import Database
+from yidi.core.errors import YidiError
+
+log = logging.getLogger("yidi.http")
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    with database(request).read_only() as session:
+        yield session
+
+
+def error_body(code: str, zh: str, en: str, details: object = None) -> dict[str, object]:
+    body: dict[str, object] = {"code": code, "message_zh": zh, "message_en": en}
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(YidiError)
+    async def _yidi_error(_: Request, exc: YidiError) -> JSONResponse:
+        return JSONResponse(exc.as_dict(), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(p) for p in e.get("loc", ())), "problem": e.get("msg", "")} for e in exc.errors()
+        ]
+        names = ", ".join(p["field"] for p in problems)
+        return JSONResponse(
+            error_body("E_INPUT", f"请求参数有误：{names}", f"invalid request fields: {names}", problems),
+            status_code=422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        zh = {404: "未找到该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求失败")
+        return JSONResponse(error_body(f"E_HTTP_{exc.status_code}", zh, str(exc.detail)), status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", extra={"error_type": type(exc).__name__})
+        return JSONResponse(
+            error_body("E_INTERNAL", "系统内部错误，请稍后重试", "internal error; please retry later"),
+            status_code=500,
+        )
+
+
+def install_request_log(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def _log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+        started = time.perf_counter()
+        response = await call_next(request)
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)  # a duration, not money
+        response.headers["x-request-id"] = request_id
+        log.info(
+            "request",
+            extra={
+                "request_id": request_id,
+                "method": request.method,
+                "path": request.url.path,
+                "status": response.status_code,
+                "duration_ms": elapsed_ms,
+            },
+        )
+        return response

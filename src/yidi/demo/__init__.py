@@ -1,0 +1,1 @@
+"""Synthetic demo data: institutions and insured persons across the demo regions."""

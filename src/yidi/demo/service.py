@@ -1,0 +1,80 @@
+"""Load the synthetic demo data. Idempotent: rows that already exist are left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from yidi.core import audit
+from yidi.core.errors import INVALID_DATA_FILE, YidiError
+from yidi.people.models import Person
+from yidi.people.schemas import PersonIn
+from yidi.people.service import add_person
+from yidi.reference.models import Institution
+from yidi.reference.schemas import InstitutionIn
+from yidi.reference.service import add_institution
+
+
+class DemoFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    institutions: list[InstitutionIn]
+    persons: list[PersonIn]
+
+
+@dataclass(frozen=True)
+class DemoLoadResult:
+    institutions_added: int
+    institutions_present: int
+    persons_added: int
+    persons_present: int
+
+
+def read_demo_file() -> DemoFile:
+    source = "yidi/demo/data/demo.yaml"
+    raw: Any = yaml.safe_load(resources.files("yidi.demo").joinpath("data/demo.yaml").read_text(encoding="utf-8"))
+    try:
+        return DemoFile.model_validate(raw)
+    except ValidationError as exc:
+        raise YidiError(INVALID_DATA_FILE, path=source, reason=str(exc)) from exc
+
+
+def is_empty(session: Session) -> bool:
+    return not session.scalar(select(func.count()).select_from(Institution)) and not session.scalar(
+        select(func.count()).select_from(Person)
+    )
+
+
+def load_demo(session: Session, now: dt.datetime, actor: str = "system") -> DemoLoadResult:
+    demo = read_demo_file()
+    have_inst = set(session.scalars(select(Institution.fixmedins_code)))
+    have_psn = set(session.scalars(select(Person.psn_no)))
+    new_inst = [i for i in demo.institutions if i.fixmedins_code not in have_inst]
+    new_psn = [p for p in demo.persons if p.psn_no not in have_psn]
+    for i in new_inst:
+        add_institution(session, i)
+    session.flush()
+    for p in new_psn:
+        add_person(session, p, now)
+    session.flush()
+    result = DemoLoadResult(
+        len(new_inst), len(demo.institutions) - len(new_inst), len(new_psn), len(demo.persons) - len(new_psn)
+    )
+    audit.record(
+        session,
+        at=now,
+        actor_type="system",
+        actor_id=actor,
+        channel="cli",
+        action="demo.load",
+        entity_type="demo",
+        entity_id="demo.yaml",
+        after=result.__dict__,
+    )
+    return result

@@ -1,0 +1,25 @@
+"""Every table of the platform, imported in one place for Alembic and the tests."""
+
+from yidi.core.audit import AuditEvent
+from yidi.core.db import Base
+from yidi.people.models import ChronicQualification, Insurance, Person
+from yidi.reference.models import (
+    ChronicDisease,
+    DivisionRow,
+    Institution,
+    InstitutionDepartment,
+    InstitutionService,
+)
+
+__all__ = [
+    "AuditEvent",
+    "Base",
+    "ChronicDisease",
+    "ChronicQualification",
+    "DivisionRow",
+    "Institution",
+    "InstitutionDepartment",
+    "InstitutionService",
+    "Insurance",
+    "Person",
+]

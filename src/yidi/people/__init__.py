@@ -1,0 +1,1 @@
+"""Insured persons, their insurance records and chronic-disease qualifications."""

@@ -1,0 +1,1 @@
+"""Reference data: administrative divisions, pooling regions, institutions, chronic-disease codes."""
