@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(ref_app, name="reference")
 app.add_typer(cal_app, name="calendar")
+params_app = typer.Typer(help="Insured-place policy parameters (dated YAML tree)", no_args_is_help=True)
+app.add_typer(params_app, name="params")
 
 DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="YIDI_DATABASE_URL", help="SQLAlchemy URL")]
 
@@ -149,6 +152,53 @@ def calendar_add(day: dt.datetime, days: int) -> None:
         typer.echo(default_calendar().add_working_days(day.date(), days).isoformat())
     except YidiError as exc:
         _fail(exc)
+
+
+@params_app.command("check")
+def params_check(
+    directory: Annotated[
+        list[Path] | None, typer.Option("--dir", help="Check these trees instead of the configured ones")
+    ] = None,
+) -> None:
+    """Validate the whole parameter tree: schema, date order, ranges, each region complete at every date."""
+    from yidi.parameters.store import ParameterStore, default_store
+
+    store = ParameterStore(list(directory)) if directory else default_store()
+    problems = store.check()
+    for p in problems:
+        typer.echo(str(p), err=p.severity == "error")
+    errors = [p for p in problems if p.severity == "error"]
+    regions = store.regions()
+    if errors:
+        typer.echo(f"{len(errors)} error(s) in {', '.join(str(d) for d in store.directories)}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"parameters OK: {len(regions)} regions ({', '.join(regions)}), {len(store.tree.leaves)} values")
+
+
+@params_app.command("show")
+def params_show(
+    region: str,
+    date: Annotated[dt.datetime, typer.Option("--date", help="Service date (YYYY-MM-DD)")],
+    references: Annotated[bool, typer.Option(help="List the document behind each value")] = True,
+) -> None:
+    """Print the parameters of REGION in force on --date."""
+    import yaml
+
+    from yidi.parameters.store import default_store
+
+    store = default_store()
+    try:
+        policy = store.at(region, date.date())
+    except YidiError as exc:
+        _fail(exc)
+        return
+    typer.echo(yaml.safe_dump(policy.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=120))
+    if references:
+        typer.echo("# references (value start date: document)")
+        for leaf in store.tree.under(("regions", region)):
+            entry = leaf.entry_at(date.date())
+            if entry is not None:
+                typer.echo(f"#   {'.'.join(leaf.path[2:])}  {entry.start}: {entry.reference}")
 
 
 def main() -> None:
