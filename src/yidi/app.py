@@ -6,8 +6,10 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 import yidi
+from yidi.catalog.api import router as catalog_router
 from yidi.core.db import Database, get_database
 from yidi.core.web import error_body, install_error_handlers, install_request_log
+from yidi.parameters.api import router as parameters_router
 from yidi.reference.api import router as reference_router
 
 
@@ -41,4 +43,6 @@ def create_app(db: Database | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "database": database.engine.dialect.name, "version": yidi.__version__})
 
     app.include_router(reference_router)
+    app.include_router(parameters_router)
+    app.include_router(catalog_router)
     return app

@@ -27,6 +27,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(ref_app, name="reference")
 app.add_typer(cal_app, name="calendar")
+catalog_app = typer.Typer(help="Treatment-place catalogues (就医地目录)", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
 params_app = typer.Typer(help="Insured-place policy parameters (dated YAML tree)", no_args_is_help=True)
 app.add_typer(params_app, name="params")
 
@@ -199,6 +201,55 @@ def params_show(
             entry = leaf.entry_at(date.date())
             if entry is not None:
                 typer.echo(f"#   {'.'.join(leaf.path[2:])}  {entry.start}: {entry.reference}")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help=".csv or .xlsx")],
+    region: Annotated[str, typer.Option("--region", help="Treatment pooling region, e.g. 110000")],
+    actor: Annotated[str, typer.Option(help="Who imports (kept in the audit trail)")] = "cli",
+    database_url: DbUrl = None,
+) -> None:
+    """Import a catalogue file. Any bad row → nothing is imported and every problem is listed by row."""
+    from yidi.catalog.service import CatalogImportRefused, import_catalog
+
+    db = _db(database_url)
+    try:
+        with db.unit_of_work() as session:
+            report = import_catalog(session, region, file.name, file.read_bytes(), actor=actor, now=clock.now())
+    except CatalogImportRefused as exc:
+        for e in exc.errors[:200]:
+            typer.echo(str(e), err=True)
+        if len(exc.errors) > 200:
+            typer.echo(f"… and {len(exc.errors) - 200} more", err=True)
+        _fail(exc)
+        return
+    except YidiError as exc:
+        _fail(exc)
+        return
+    typer.echo(json.dumps(report.__dict__))
+
+
+@catalog_app.command("show")
+def catalog_show(
+    code: str,
+    region: Annotated[str, typer.Option("--region")],
+    date: Annotated[dt.datetime, typer.Option("--date", help="Fee date (YYYY-MM-DD)")],
+    database_url: DbUrl = None,
+) -> None:
+    """Print the catalogue entry for CODE in force on --date."""
+    from yidi.catalog.service import item_at
+
+    with _db(database_url).read_only() as session:
+        item = item_at(session, region, code, date.date())
+        if item is None:
+            typer.echo(f"{code}: not in the {region} catalogue on {date.date()} (fully self-paid) / 不在目录内")
+            raise typer.Exit(1)
+        typer.echo(
+            f"{item.med_list_codg} {item.med_list_name} chrgitm_lv={item.chrgitm_lv} "
+            f"selfpay_prop={item.selfpay_prop} pric_uplmt_amt={item.pric_uplmt_amt} "
+            f"valid {item.begndate}–{item.enddate or '…'} ({item.reference})"
+        )
 
 
 def main() -> None:

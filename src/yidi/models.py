@@ -1,5 +1,6 @@
 """Every table of the platform, imported in one place for Alembic and the tests."""
 
+from yidi.catalog.models import CatalogImport, CatalogItem
 from yidi.core.audit import AuditEvent
 from yidi.core.db import Base
 from yidi.people.models import ChronicQualification, Insurance, Person
@@ -14,6 +15,8 @@ from yidi.reference.models import (
 __all__ = [
     "AuditEvent",
     "Base",
+    "CatalogImport",
+    "CatalogItem",
     "ChronicDisease",
     "ChronicQualification",
     "DivisionRow",

@@ -47,6 +47,25 @@ class Money(TypeDecorator[Decimal]):
         return None if value is None else from_fen(int(value))
 
 
+class UnitPrice(TypeDecorator[Decimal]):
+    """Unit prices (decimal(16,6) on the interface) as BIGINT millionths of a yuan, `Decimal` in Python."""
+
+    impl = BigInteger
+    cache_ok = True
+    _SCALE = Decimal(1_000_000)
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = value * self._SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"unit price {value} has more than six decimals")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else (Decimal(int(value)) / self._SCALE).normalize()
+
+
 class AwareDateTime(TypeDecorator[dt.datetime]):
     """Stores UTC (naive on SQLite, timestamptz on PostgreSQL); returns aware Asia/Shanghai times."""
 

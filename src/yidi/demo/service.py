@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from yidi.catalog.models import CatalogItem
+from yidi.catalog.service import import_catalog
 from yidi.core import audit
 from yidi.core.errors import INVALID_DATA_FILE, YidiError
 from yidi.people.models import Person
@@ -34,6 +36,7 @@ class DemoLoadResult:
     institutions_present: int
     persons_added: int
     persons_present: int
+    catalog_items_added: int = 0
 
 
 def read_demo_file() -> DemoFile:
@@ -43,6 +46,21 @@ def read_demo_file() -> DemoFile:
         return DemoFile.model_validate(raw)
     except ValidationError as exc:
         raise YidiError(INVALID_DATA_FILE, path=source, reason=str(exc)) from exc
+
+
+def load_demo_catalogues(session: Session, now: dt.datetime, actor: str) -> int:
+    """Import each shipped demo catalogue into a region whose catalogue is still empty."""
+    added = 0
+    folder = resources.files("yidi.catalog").joinpath("data")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".csv"):
+            continue
+        region = entry.name.removesuffix(".csv")
+        if session.scalar(select(func.count()).select_from(CatalogItem).where(CatalogItem.region == region)):
+            continue
+        report = import_catalog(session, region, f"demo/{entry.name}", entry.read_bytes(), actor=actor, now=now)
+        added += report.added
+    return added
 
 
 def is_empty(session: Session) -> bool:
@@ -63,8 +81,9 @@ def load_demo(session: Session, now: dt.datetime, actor: str = "system") -> Demo
     for p in new_psn:
         add_person(session, p, now)
     session.flush()
+    items = load_demo_catalogues(session, now, actor)
     result = DemoLoadResult(
-        len(new_inst), len(demo.institutions) - len(new_inst), len(new_psn), len(demo.persons) - len(new_psn)
+        len(new_inst), len(demo.institutions) - len(new_inst), len(new_psn), len(demo.persons) - len(new_psn), items
     )
     audit.record(
         session,

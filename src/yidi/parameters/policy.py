@@ -8,6 +8,7 @@ are `Decimal` points (10 = ten points).
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
@@ -73,7 +74,7 @@ class Scale(_Strict):
     def _ascending_from_zero(cls, bands: list[Band]) -> list[Band]:
         if bands[0].above != 0:
             raise ValueError("the first band must start at 0")
-        if any(b.above <= a.above for a, b in zip(bands, bands[1:], strict=False)):
+        if any(b.above <= a.above for a, b in itertools.pairwise(bands)):
             raise ValueError("band thresholds must increase")
         return bands
 
@@ -266,7 +267,9 @@ class RegionPolicy(_Strict):
         for scheme in (self.employee, self.resident):
             unknown = set(self.chronic_cross_province) - set(scheme.chronic.diseases)
             if unknown:
-                raise ValueError(f"chronic_cross_province lists {sorted(unknown)} without benefits in {scheme.insutype}")
+                raise ValueError(
+                    f"chronic_cross_province lists {sorted(unknown)} without benefits in {scheme.insutype}"
+                )
         return self
 
     def scheme(self, insutype: str) -> Scheme:

@@ -83,7 +83,10 @@ class ParameterStore:
         policy, problems = self._resolve(region, day)
         if policy is None:
             raise YidiError(
-                PARAMETERS_MISSING, region=region, day=day, problem="; ".join(f"{p.key}: {p.problem}" for p in problems[:5])
+                PARAMETERS_MISSING,
+                region=region,
+                day=day,
+                problem="; ".join(f"{p.key}: {p.problem}" for p in problems[:5]),
             )
         if len(self._cache) > 4096:
             self._cache.clear()
@@ -178,7 +181,7 @@ class ParameterStore:
         return problems
 
     def _warnings(self, policy: RegionPolicy, day: dt.date) -> list[Problem]:
-        out = []
+        out: list[Problem] = []
         try:
             ceilings = self.national(day).ceiling_points
         except YidiError:
@@ -194,16 +197,25 @@ class ParameterStore:
                 cut = table[category].point_cut
                 if cut > limit:
                     key = f"cross_region.{scope}.{category.value}.point_cut"
-                    out.append(Problem(
-                        str(self.tree.source_of((*REGIONS, policy.region, "cross_region"))), key,
-                        f"cut of {cut} points exceeds the national ceiling of {limit} (医保发〔2022〕22号)",
-                        day, "warning",
-                    ))
+                    out.append(
+                        Problem(
+                            str(self.tree.source_of((*REGIONS, policy.region, "cross_region"))),
+                            key,
+                            f"cut of {cut} points exceeds the national ceiling of {limit} (医保发〔2022〕22号)",
+                            day,
+                            "warning",
+                        )
+                    )
         if policy.filing.temporary_validity_months < 6:
-            out.append(Problem(
-                str(self.tree.source_of((*REGIONS, policy.region, "filing"))), "filing.temporary_validity_months",
-                "temporary filings must be valid at least 6 months nationally", day, "warning",
-            ))
+            out.append(
+                Problem(
+                    str(self.tree.source_of((*REGIONS, policy.region, "filing"))),
+                    "filing.temporary_validity_months",
+                    "temporary filings must be valid at least 6 months nationally",
+                    day,
+                    "warning",
+                )
+            )
         return out
 
 

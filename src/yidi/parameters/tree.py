@@ -121,9 +121,7 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in mapping:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         mapping[key] = loader.construct_object(value_node, deep=deep)
     return mapping
 
@@ -137,8 +135,8 @@ def _construct_decimal(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Decim
         raise yaml.constructor.ConstructorError(None, None, f"not a decimal: {text}", node.start_mark) from exc
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)  # type: ignore[arg-type]
-_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)  # type: ignore[arg-type]
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
 def parse_file(text: str, file: str, prefix: tuple[str, ...], tree: Tree) -> None:
