@@ -13,7 +13,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 from yidi.reference.models import SettlementLevel
 
@@ -90,7 +90,14 @@ class Scale(_Strict):
         return total
 
 
-RatioOrScale = Ratio | Scale
+def _ratio_or_scale(value: object) -> str:
+    return "<scale>" if isinstance(value, dict | Scale) else "<ratio>"
+
+
+# A flat ratio or bands; the discriminator keeps error messages to the one shape the file meant.
+RatioOrScale = Annotated[
+    Annotated[Ratio, Tag("<ratio>")] | Annotated[Scale, Tag("<scale>")], Discriminator(_ratio_or_scale)
+]
 
 
 class Outpatient(_Strict):

@@ -125,7 +125,7 @@ class ParameterStore:
         out = []
         for err in exc.errors():
             loc = tuple(str(p) for p in err["loc"] if not str(p).startswith(("function-", "tagged-union")))
-            loc = tuple(p for p in loc if p not in ("Ratio", "Scale", "decimal", "Decimal"))
+            loc = tuple(p for p in loc if not p.startswith("<"))  # discriminator tags
             path = (*prefix, *loc)
             file = None
             for n in range(len(path), len(prefix), -1):
@@ -171,13 +171,13 @@ class ParameterStore:
         seen: set[str] = set()
         for day in sorted(set(dates) | {d for d in national_dates if d > first}):
             policy, found = self._resolve(region, day)
+            if policy is not None:
+                found += self._warnings(policy, day)
             for p in found:
                 text = f"{p.file}|{p.key}|{p.problem}"
                 if text not in seen:  # report a lasting gap once, at the first date it appears
                     seen.add(text)
                     problems.append(p)
-            if policy is not None:
-                problems += self._warnings(policy, day)
         return problems
 
     def _warnings(self, policy: RegionPolicy, day: dt.date) -> list[Problem]:
