@@ -42,3 +42,36 @@ def test_db_upgrade_and_demo_load(tmp_path) -> None:
     assert '"persons_added": 40' in r.output
     r = runner.invoke(app, ["db", "downgrade", "base", "--database-url", url])
     assert r.exit_code == 0, r.output
+
+
+def test_catalog_import_and_show(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'cat.sqlite3'}"
+    assert runner.invoke(app, ["db", "upgrade", "--database-url", url]).exit_code == 0
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "med_list_codg,med_list_name,chrgitm_lv,med_chrgitm_type,selfpay_prop,begndate\n"
+        "XA10BXA248A880381848000,瑞格列奈片,02,09,0.10,2022-01-01\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(good.read_text(encoding="utf-8") + "XA10BFA331A740537984000,阿卡波糖片,甲,09,,2022-13-01\n", "utf-8")
+    r = runner.invoke(app, ["catalog", "import", str(bad), "--region", "110000", "--database-url", url])
+    assert r.exit_code == 2
+    assert "row 3, begndate" in r.output and "nothing was imported" in r.output
+    r = runner.invoke(app, ["catalog", "import", str(good), "--region", "110000", "--database-url", url])
+    assert r.exit_code == 0 and '"added": 1' in r.output
+    r = runner.invoke(
+        app,
+        [
+            "catalog",
+            "show",
+            "XA10BXA248A880381848000",
+            "--region",
+            "110000",
+            "--date",
+            "2022-07-01",
+            "--database-url",
+            url,
+        ],
+    )
+    assert r.exit_code == 0 and "瑞格列奈片" in r.output and "selfpay_prop=0.1" in r.output

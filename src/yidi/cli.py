@@ -18,7 +18,11 @@ from yidi.core.db import Database, get_database, set_database
 from yidi.core.errors import YidiError
 from yidi.core.logging import configure_logging
 
-app = typer.Typer(help="yidi 异地就医平台 — cross-region medical insurance platform", no_args_is_help=True)
+app = typer.Typer(
+    help="yidi 异地就医平台 — cross-region medical insurance platform",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema (Alembic migrations)", no_args_is_help=True)
 demo_app = typer.Typer(help="Synthetic demo data", no_args_is_help=True)
 ref_app = typer.Typer(help="Reference data: divisions, pooling regions, chronic diseases", no_args_is_help=True)

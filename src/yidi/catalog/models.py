@@ -9,6 +9,7 @@ from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer, Numeric, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yidi.core.db import AwareDateTime, Base, UnitPrice
+from yidi.reference import models as _reference_models  # noqa: F401 - the tables our foreign keys point at
 
 
 class CatalogItem(Base):

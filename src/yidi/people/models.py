@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yidi.core.db import AwareDateTime, Base, Money
+from yidi.reference import models as _reference_models  # noqa: F401 - the tables our foreign keys point at
 
 
 class Person(Base):
