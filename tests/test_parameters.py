@@ -229,3 +229,39 @@ def test_cli_params_check_and_show(copy: Path) -> None:
     shown = runner.invoke(app, ["params", "show", "411100", "--date", "2025-06-01"])
     assert shown.exit_code == 0
     assert "annual_cap: '300000'" in shown.output and "seed 000" in shown.output
+
+
+def test_every_demo_region_has_a_tree(store: ParameterStore) -> None:
+    assert set(store.regions()) == {
+        "411100",
+        "110000",
+        "220100",
+        "530100",
+        "120000",
+        "130100",
+        "131000",
+        "460200",
+        "420100",
+        "450600",
+    }
+    several = [
+        r
+        for r in store.regions()
+        if len({v.start for leaf in store.tree.under(("regions", r)) for v in leaf.values}) >= 2
+    ]
+    assert len(several) >= 2
+
+
+def test_worked_example_parameters(store: ParameterStore) -> None:
+    # E1: 廊坊 门慢 (diabetes) ratio 80 %, no deductible, on 2022-07-01.
+    e1 = store.at("131000", D(2022, 7, 1)).employee.chronic.diseases["M01600"]
+    assert (e1.deductible, e1.ratio.for_person(True).for_level("level_3")) == (Decimal("0"), Decimal("0.80"))
+    # E2: 防城港 高血压 门特, deductible 50, 75 % at a level-3 hospital, for a retiree.
+    e2 = store.at("450600", D(2025, 6, 1)).employee.chronic.diseases["M03900"]
+    assert (e2.deductible, e2.ratio.for_person(True).for_level("level_3")) == (Decimal("50"), Decimal("0.75"))
+    # E8: 北京 retiree ordinary outpatient under the older rules: deductible 1,300, ratio 80 %.
+    e8 = store.at("110000", D(2021, 6, 1)).employee.outpatient
+    assert e8.deductible.for_person(True) == Decimal("1300")
+    assert e8.ratio.for_person(True).for_level("level_3") == Decimal("0.80")
+    assert store.at("110000", D(2025, 6, 1)).employee.outpatient.deductible.for_person(True) != Decimal("1300")
+    assert store.at("110000", D(2025, 6, 1)).filing.designated_chronic_institutions_max == 2
