@@ -6,7 +6,10 @@ the skip into a failure. Each test run creates its own PostgreSQL database and d
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +23,9 @@ from yidi.models import Base
 
 os.environ.setdefault("YIDI_ENVIRONMENT", "test")
 os.environ.setdefault("YIDI_LOG_JSON", "true")
+# Cheap password hashing in tests (production keeps argon2id's recommended cost).
+os.environ.setdefault("YIDI_ARGON2_TIME_COST", "1")
+os.environ.setdefault("YIDI_ARGON2_MEMORY_KIB", "256")
 
 PG_ADMIN_URL = os.environ.get("YIDI_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_PG = os.environ.get("YIDI_TEST_REQUIRE_PG") == "1"
@@ -139,3 +145,40 @@ def fresh_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]
     reset_settings()
     yield tmp_path
     reset_settings()
+
+
+# -- every log line written during the run is checked for unmasked ID numbers -------------------------------
+
+_LOG_FILE = Path(tempfile.mkdtemp(prefix="yidi-test-logs-")) / "all.jsonl"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from yidi.core.logging import JsonFormatter
+
+    handler = logging.FileHandler(_LOG_FILE, encoding="utf-8")
+    handler.setFormatter(JsonFormatter())  # the production formatter: what would reach the log files
+    handler.set_name("yidi-test-log-scan")
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from yidi.core.certno import find_certnos
+
+    if not _LOG_FILE.exists():
+        return
+    text = _LOG_FILE.read_text(encoding="utf-8")
+    leaks = find_certnos(text)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    lines = text.count("\n")
+    if leaks:
+        if reporter:
+            reporter.write_line(
+                f"LOG SCAN FAILED: {len(leaks)} unmasked ID number(s) in {lines} log lines ({_LOG_FILE})"
+            )
+        session.exitstatus = 1
+    else:
+        if reporter:
+            reporter.write_line(f"log scan: {lines} log lines written during the run, no unmasked ID number")
+        shutil.rmtree(_LOG_FILE.parent, ignore_errors=True)

@@ -20,6 +20,8 @@ from yidi.core.db import Database
 from yidi.core.errors import YidiError
 from yidi.core.money import round_yuan
 
+from .helpers import institution_get, staff_headers
+
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 D = dt.date
 HEADER = "med_list_codg,med_list_name,chrgitm_lv,med_chrgitm_type,selfpay_prop,pric_uplmt_amt,begndate,enddate\n"
@@ -274,18 +276,24 @@ def client(db: Database) -> Iterator[TestClient]:
 
 
 def test_demo_catalogues_and_api(client: TestClient) -> None:
-    page = client.get("/api/v1/catalog/110000/items", params={"date": "2022-07-01", "q": "瑞格列奈"}).json()
+    page = institution_get(
+        client, "H11010500001", "/api/v1/catalog/110000/items", {"date": "2022-07-01", "q": "瑞格列奈"}
+    ).json()
     assert page["total"] == 1
     item = page["items"][0]
     assert item["chrgitm_lv"] == "02" and Decimal(item["selfpay_prop"]) == Decimal("0.10")
-    one = client.get(f"/api/v1/catalog/110000/items/{ACARBOSE}", params={"date": "2022-07-01"})
+    staff = staff_headers(client, "reviewer.110000")
+    one = client.get(f"/api/v1/catalog/110000/items/{ACARBOSE}", params={"date": "2022-07-01"}, headers=staff)
     assert one.status_code == 200 and one.json()["chrgitm_lv"] == "01"
-    assert client.get(f"/api/v1/catalog/110000/items/{ACARBOSE}", params={"date": "2021-07-01"}).status_code == 404
-    total = client.get("/api/v1/catalog/420100/items", params={"date": "2025-06-01", "limit": 1}).json()["total"]
+    gone = client.get(f"/api/v1/catalog/110000/items/{ACARBOSE}", params={"date": "2021-07-01"}, headers=staff)
+    assert gone.status_code == 404
+    listing = client.get("/api/v1/catalog/420100/items", params={"date": "2025-06-01", "limit": 1}, headers=staff)
+    total = listing.json()["total"]
     assert total >= 200
 
 
 def test_parameters_api(client: TestClient) -> None:
+    client.headers.update(staff_headers(client, "reviewer.411100"))
     r = client.get("/api/v1/parameters/411100", params={"date": "2025-06-01"})
     assert r.status_code == 200
     body = r.json()

@@ -167,3 +167,29 @@ def test_schema_matches_the_models(scratch_url: str) -> None:
         assert diff == []
     finally:
         d.dispose()
+
+
+def test_migration_encrypts_existing_id_numbers_and_back(scratch_url: str) -> None:
+    """0003 moves plain ID numbers into encrypted form (and its downgrade brings them back)."""
+    from yidi.security.crypto import default_cipher
+
+    migrate.upgrade(scratch_url, "0002")
+    d = Database(scratch_url)
+    try:
+        with d.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO person (psn_no, psn_cert_type, certno, psn_name, gend, brdy, created_at) "
+                    "VALUES ('P1', '01', '411102195603129013', '测试某甲', '1', '1956-03-12', '2026-01-01 00:00:00')"
+                )
+            )
+        migrate.upgrade(scratch_url)
+        with d.engine.connect() as conn:
+            enc, masked = conn.execute(text("SELECT certno_enc, certno_masked FROM person")).one()
+        assert masked == "411102********9013"
+        assert default_cipher().decrypt(enc, "person.certno") == "411102195603129013"
+        migrate.downgrade(scratch_url, "0002")
+        with d.engine.connect() as conn:
+            assert conn.execute(text("SELECT certno FROM person")).scalar_one() == "411102195603129013"
+    finally:
+        d.dispose()

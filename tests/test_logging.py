@@ -7,6 +7,8 @@ from yidi.core.logging import configure_logging
 
 def test_json_lines_with_masked_id_numbers() -> None:
     stream = io.StringIO()
+    root = logging.getLogger()
+    saved = list(root.handlers)
     configure_logging("INFO", json_lines=True, stream=stream)
     try:
         log = logging.getLogger("yidi.test")
@@ -16,7 +18,7 @@ def test_json_lines_with_masked_id_numbers() -> None:
         except ValueError:
             log.exception("failed")
     finally:
-        logging.getLogger().handlers = []
+        root.handlers = saved
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2
     first = json.loads(lines[0])
@@ -25,3 +27,12 @@ def test_json_lines_with_masked_id_numbers() -> None:
     assert first["level"] == "INFO" and first["time"].endswith("+08:00")
     assert "411102195603129013" not in stream.getvalue()
     assert "11010519491231002X" not in stream.getvalue()
+
+
+def test_leak_detector_finds_unmasked_numbers_only() -> None:
+    from yidi.core.certno import find_certnos
+
+    text = (
+        '{"a": "411102195603129013", "b": "411102********9013", "c": "411102195603129014", "d": "11010519491231002x"}'
+    )
+    assert find_certnos(text) == ["411102195603129013", "11010519491231002x"]

@@ -7,10 +7,14 @@ from fastapi.responses import JSONResponse
 
 import yidi
 from yidi.catalog.api import router as catalog_router
+from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database
-from yidi.core.web import error_body, install_error_handlers, install_request_log
+from yidi.core.web import BodyLimitMiddleware, error_body, install_error_handlers, install_request_log
 from yidi.parameters.api import router as parameters_router
+from yidi.people.api import router as people_router
 from yidi.reference.api import router as reference_router
+from yidi.security.access import PUBLIC, SecureRouter, check_routes
+from yidi.security.api import router as auth_router
 
 
 def create_app(db: Database | None = None) -> FastAPI:
@@ -24,10 +28,18 @@ def create_app(db: Database | None = None) -> FastAPI:
         ),
     )
     app.state.db = db or get_database()
+    settings = get_settings()
     install_error_handlers(app)
     install_request_log(app)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body=settings.max_body_bytes,
+        max_upload=settings.max_upload_bytes,
+        upload_suffixes=("/materials",),
+    )
+    ops = SecureRouter(tags=["operations"])
 
-    @app.get("/healthz", tags=["operations"], summary="Liveness and database check")
+    @ops.get("/healthz", access=PUBLIC, summary="Liveness and database check")
     def healthz(request: Request) -> JSONResponse:
         database: Database = request.app.state.db
         try:
@@ -42,7 +54,11 @@ def create_app(db: Database | None = None) -> FastAPI:
             )
         return JSONResponse({"status": "ok", "database": database.engine.dialect.name, "version": yidi.__version__})
 
+    app.include_router(ops)
+    app.include_router(auth_router)
+    app.include_router(people_router)
     app.include_router(reference_router)
     app.include_router(parameters_router)
     app.include_router(catalog_router)
+    check_routes(app)  # closed by default: every endpoint must say who may use it
     return app

@@ -65,6 +65,10 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
+    if settings.environment == "production" and (problems := settings.production_problems()):
+        for p in problems:
+            typer.echo(f"refusing to start in production: {p}", err=True)
+        raise typer.Exit(2)
     db = _db(database_url)
     prepare(db, demo_if_empty=demo and settings.load_demo_on_empty)
     typer.echo(f"yidi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)

@@ -11,9 +11,18 @@ from yidi.reference.models import (
     InstitutionDepartment,
     InstitutionService,
 )
+from yidi.security.models import (
+    AuthSession,
+    InstitutionCredential,
+    LoginThrottle,
+    PersonAccount,
+    StaffUser,
+    UsedNonce,
+)
 
 __all__ = [
     "AuditEvent",
+    "AuthSession",
     "Base",
     "CatalogImport",
     "CatalogItem",
@@ -21,8 +30,13 @@ __all__ = [
     "ChronicQualification",
     "DivisionRow",
     "Institution",
+    "InstitutionCredential",
     "InstitutionDepartment",
     "InstitutionService",
     "Insurance",
+    "LoginThrottle",
     "Person",
+    "PersonAccount",
+    "StaffUser",
+    "UsedNonce",
 ]

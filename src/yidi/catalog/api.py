@@ -6,15 +6,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from yidi.catalog.service import item_at, search
 from yidi.core.errors import NOT_FOUND, YidiError
+from yidi.core.principal import Audience
 from yidi.core.web import read_session
+from yidi.security.access import SecureRouter, allow
 
-router = APIRouter(prefix="/api/v1/catalog", tags=["catalogue 就医地目录"])
+router = SecureRouter(prefix="/api/v1/catalog", tags=["catalogue 就医地目录"])
+READERS = allow(Audience.STAFF, Audience.INSTITUTION)
 DbSession = Annotated[Session, Depends(read_session)]
 Region = Annotated[str, Path(pattern=r"^[0-9]{6}$", description="treatment pooling region")]
 
@@ -41,7 +44,9 @@ class CatalogPage(BaseModel):
     items: list[CatalogItemOut]
 
 
-@router.get("/{region}/items", response_model=CatalogPage, summary="Search the catalogue in force on a date")
+@router.get(
+    "/{region}/items", access=READERS, response_model=CatalogPage, summary="Search the catalogue in force on a date"
+)
 def list_items(
     session: DbSession,
     region: Region,
@@ -59,7 +64,9 @@ def list_items(
     )
 
 
-@router.get("/{region}/items/{code}", response_model=CatalogItemOut, summary="One item in force on a date")
+@router.get(
+    "/{region}/items/{code}", access=READERS, response_model=CatalogItemOut, summary="One item in force on a date"
+)
 def show_item(
     session: DbSession,
     region: Region,

@@ -82,3 +82,11 @@ def mask_certno(value: str) -> str:
 def mask_certnos_in_text(text: str) -> str:
     """Replace every ID number inside free text by its mask (log lines, error messages)."""
     return CERTNO_IN_TEXT_RE.sub(lambda m: m.group(1) + "********" + m.group(2)[-3:] + m.group(3), text)
+
+
+_ANY_18_RE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])", re.ASCII)
+
+
+def find_certnos(text: str) -> list[str]:
+    """Every valid (checksum and date) unmasked ID number in `text`: the log-leak detector."""
+    return [m.group(0) for m in _ANY_18_RE.finditer(text) if is_valid_certno(m.group(0))]

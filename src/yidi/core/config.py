@@ -36,6 +36,18 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Extra holiday schedule files (comma-separated), e.g. next year's notice.",
     )
+    person_session_minutes: int = Field(30, description="Idle timeout of an insured person's session")
+    staff_session_minutes: int = Field(60, description="Idle timeout of a staff session")
+    session_max_hours: int = Field(8, description="Absolute lifetime of any session")
+    login_max_failures: int = Field(5, description="Failed passwords before an account locks")
+    login_lock_minutes: int = Field(15, description="How long a locked account stays locked")
+    login_ip_failures_per_window: int = Field(20, description="Failed sign-ins from one address per window")
+    login_ip_window_minutes: int = Field(10)
+    signature_window_seconds: int = Field(300, description="Allowed clock difference of signed requests")
+    max_body_bytes: int = Field(1_048_576, description="Largest request body outside uploads")
+    max_upload_bytes: int = Field(20_971_520, description="Largest uploaded file")
+    argon2_time_cost: int = Field(3, ge=1, description="argon2id passes")
+    argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory per hash")
     log_level: str = "INFO"
     log_json: bool = True
     environment: str = Field("development", description="development, test or production")
@@ -54,6 +66,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [p.strip() for p in value.split(",") if p.strip()]
         return value
+
+    def production_problems(self) -> list[str]:
+        """What makes these settings unsafe for production (empty when fine)."""
+        problems = []
+        for name in ("secret_key", "data_encryption_key"):
+            value = getattr(self, name).get_secret_value()
+            if value.startswith("dev-only") or len(value) < 32:
+                problems.append(f"YIDI_{name.upper()} must be a random value of at least 32 characters")
+        if self.database_url.startswith("sqlite"):
+            problems.append("YIDI_DATABASE_URL must point at PostgreSQL in production")
+        return problems
 
 
 @lru_cache(maxsize=1)

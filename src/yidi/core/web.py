@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -86,3 +88,57 @@ def install_request_log(app: FastAPI) -> None:
             },
         )
         return response
+
+
+class BodyLimitMiddleware:
+    """Refuse request bodies above a limit with 413 and a bilingual error, before any handler reads them.
+
+    Upload paths (those ending in one of `upload_suffixes`) get the larger upload limit.
+    """
+
+    def __init__(self, app: Any, max_body: int, max_upload: int, upload_suffixes: tuple[str, ...] = ()) -> None:
+        self.app, self.max_body, self.max_upload, self.upload_suffixes = app, max_body, max_upload, upload_suffixes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.max_upload if scope["path"].endswith(self.upload_suffixes) else self.max_body
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(send, limit)
+            return
+        received = 0
+
+        async def limited_receive() -> dict[str, Any]:
+            nonlocal received
+            message: dict[str, Any] = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(send, limit)
+
+    @staticmethod
+    async def _refuse(send: Any, limit: int) -> None:
+        body = json.dumps(
+            error_body("E_TOO_LARGE", f"请求内容超过 {limit} 字节上限", f"request body larger than {limit} bytes"),
+            ensure_ascii=False,
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class _BodyTooLarge(Exception):
+    pass

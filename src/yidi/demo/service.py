@@ -16,18 +16,47 @@ from yidi.catalog.models import CatalogItem
 from yidi.catalog.service import import_catalog
 from yidi.core import audit
 from yidi.core.errors import INVALID_DATA_FILE, YidiError
+from yidi.core.principal import Role
 from yidi.people.models import Person
 from yidi.people.schemas import PersonIn
 from yidi.people.service import add_person
 from yidi.reference.models import Institution
 from yidi.reference.schemas import InstitutionIn
 from yidi.reference.service import add_institution
+from yidi.security.models import StaffUser
+from yidi.security.service import add_credential, add_staff, set_person_password
+from yidi.security.signing import Scheme
+
+
+class DemoStaff(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str
+    display_name: str
+    roles: list[Role]
+    regions: list[str]
+    password: str
+
+
+class DemoCredential(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fixmedins_code: str
+    key_id: str
+    scheme: Scheme
+    key_material: str
+
+
+class DemoAccounts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    person_password: str
+    staff: list[DemoStaff]
+    institution_credentials: list[DemoCredential]
 
 
 class DemoFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
     institutions: list[InstitutionIn]
     persons: list[PersonIn]
+    accounts: DemoAccounts
 
 
 @dataclass(frozen=True)
@@ -37,6 +66,7 @@ class DemoLoadResult:
     persons_added: int
     persons_present: int
     catalog_items_added: int = 0
+    accounts_added: int = 0
 
 
 def read_demo_file() -> DemoFile:
@@ -63,6 +93,44 @@ def load_demo_catalogues(session: Session, now: dt.datetime, actor: str) -> int:
     return added
 
 
+def demo_key_id(fixmedins_code: str) -> str:
+    return f"{fixmedins_code}-demo"
+
+
+def demo_secret(fixmedins_code: str) -> str:
+    return f"demo-secret-{fixmedins_code}"
+
+
+def _load_accounts(
+    session: Session, demo: DemoFile, new_inst: list[InstitutionIn], new_psn: list[PersonIn], now: dt.datetime
+) -> int:
+    """Sign-in for the demo: persons and institutions added in this load, staff not yet present."""
+    added = 0
+    for p in new_psn:
+        set_person_password(session, p.psn_no, demo.accounts.person_password, now)
+        added += 1
+    for i in new_inst:
+        add_credential(
+            session,
+            i.fixmedins_code,
+            demo_key_id(i.fixmedins_code),
+            Scheme.HMAC_SHA256,
+            demo_secret(i.fixmedins_code),
+            now,
+        )
+        added += 1
+    new_codes = {i.fixmedins_code for i in new_inst}
+    for c in demo.accounts.institution_credentials:
+        if c.fixmedins_code in new_codes:
+            add_credential(session, c.fixmedins_code, c.key_id, c.scheme, c.key_material, now)
+            added += 1
+    for st in demo.accounts.staff:
+        if session.get(StaffUser, st.username) is None:
+            add_staff(session, st.username, st.display_name, st.password, set(st.roles), set(st.regions), now)
+            added += 1
+    return added
+
+
 def is_empty(session: Session) -> bool:
     return not session.scalar(select(func.count()).select_from(Institution)) and not session.scalar(
         select(func.count()).select_from(Person)
@@ -82,8 +150,14 @@ def load_demo(session: Session, now: dt.datetime, actor: str = "system") -> Demo
         add_person(session, p, now)
     session.flush()
     items = load_demo_catalogues(session, now, actor)
+    accounts = _load_accounts(session, demo, new_inst, new_psn, now)
     result = DemoLoadResult(
-        len(new_inst), len(demo.institutions) - len(new_inst), len(new_psn), len(demo.persons) - len(new_psn), items
+        len(new_inst),
+        len(demo.institutions) - len(new_inst),
+        len(new_psn),
+        len(demo.persons) - len(new_psn),
+        items,
+        accounts,
     )
     audit.record(
         session,

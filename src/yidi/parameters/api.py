@@ -5,13 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import Path, Query
 from pydantic import BaseModel
 
+from yidi.core.principal import Audience
 from yidi.parameters.policy import NationalPolicy, RegionPolicy
 from yidi.parameters.store import default_store
+from yidi.security.access import SecureRouter, allow
 
-router = APIRouter(prefix="/api/v1/parameters", tags=["parameters 参保地政策"])
+router = SecureRouter(prefix="/api/v1/parameters", tags=["parameters 参保地政策"])
+STAFF = allow(Audience.STAFF)
 
 
 class ParameterReference(BaseModel):
@@ -25,17 +28,17 @@ class RegionParameters(BaseModel):
     references: list[ParameterReference]
 
 
-@router.get("", summary="Regions that have a parameter tree")
+@router.get("", access=STAFF, summary="Regions that have a parameter tree")
 def list_regions() -> dict[str, Any]:
     return {"regions": default_store().regions()}
 
 
-@router.get("/national", response_model=NationalPolicy, summary="National rules in force on a date")
+@router.get("/national", access=STAFF, response_model=NationalPolicy, summary="National rules in force on a date")
 def national(date: Annotated[dt.date, Query()]) -> NationalPolicy:
     return default_store().national(date)
 
 
-@router.get("/{region}", response_model=RegionParameters, summary="A region's policy in force on a date")
+@router.get("/{region}", access=STAFF, response_model=RegionParameters, summary="A region's policy in force on a date")
 def region_parameters(
     region: Annotated[str, Path(pattern=r"^[0-9]{6}$")], date: Annotated[dt.date, Query(description="service date")]
 ) -> RegionParameters:

@@ -17,7 +17,11 @@ class Person(Base):
 
     psn_no: Mapped[str] = mapped_column(String(30), primary_key=True)  # 人员编号
     psn_cert_type: Mapped[str] = mapped_column(String(2), default="01")
-    certno: Mapped[str] = mapped_column(String(50), unique=True)  # never logged unmasked
+    # The ID number is kept encrypted; `certno_index` (a keyed hash) finds a person by it, `certno_masked`
+    # is what answers and screens show. Only yidi.people.service.reveal_certno decrypts, and audits staff.
+    certno_enc: Mapped[str] = mapped_column(String(200))
+    certno_index: Mapped[str] = mapped_column(String(64), unique=True)
+    certno_masked: Mapped[str] = mapped_column(String(50))
     psn_name: Mapped[str] = mapped_column(String(50))
     gend: Mapped[str] = mapped_column(String(1))  # 1 男, 2 女, 9 未说明
     brdy: Mapped[dt.date] = mapped_column(Date)

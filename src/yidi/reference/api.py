@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,8 +14,9 @@ from yidi.core.web import read_session
 from yidi.reference.models import ChronicDisease, Institution, ServiceKind
 from yidi.reference.rules import CrossRegion, divisions
 from yidi.reference.service import get_institution, opened_services
+from yidi.security.access import PUBLIC, SecureRouter
 
-router = APIRouter(prefix="/api/v1/reference", tags=["reference 参考数据"])
+router = SecureRouter(prefix="/api/v1/reference", tags=["reference 参考数据"])
 DbSession = Annotated[Session, Depends(read_session)]
 
 
@@ -88,7 +89,9 @@ def _division_out(code: str) -> DivisionOut:
     )
 
 
-@router.get("/divisions", response_model=list[DivisionOut], summary="Provinces and prefectures (GB/T 2260)")
+@router.get(
+    "/divisions", access=PUBLIC, response_model=list[DivisionOut], summary="Provinces and prefectures (GB/T 2260)"
+)
 def list_divisions(
     pooling_only: bool = False, province: Annotated[str | None, Query(pattern=r"^[0-9]{2}0000$")] = None
 ) -> list[DivisionOut]:
@@ -98,12 +101,12 @@ def list_divisions(
     return [_division_out(d.code) for d in sorted(rows, key=lambda d: d.code)]
 
 
-@router.get("/divisions/{code}", response_model=DivisionOut)
+@router.get("/divisions/{code}", access=PUBLIC, response_model=DivisionOut)
 def show_division(code: Annotated[str, Path(pattern=r"^[0-9]{6}$")]) -> DivisionOut:
     return _division_out(code)
 
 
-@router.get("/classify", response_model=ClassifyOut, summary="Local, in-province or cross-province")
+@router.get("/classify", access=PUBLIC, response_model=ClassifyOut, summary="Local, in-province or cross-province")
 def classify_regions(
     insured: Annotated[str, Query(pattern=r"^[0-9]{6}$", description="参保地区划")],
     treatment: Annotated[str, Query(pattern=r"^[0-9]{6}$", description="就医地区划")],
@@ -120,7 +123,7 @@ def classify_regions(
     )
 
 
-@router.get("/chronic-diseases", response_model=list[ChronicDiseaseOut])
+@router.get("/chronic-diseases", access=PUBLIC, response_model=list[ChronicDiseaseOut])
 def list_chronic_diseases(session: DbSession) -> list[ChronicDiseaseOut]:
     rows = session.scalars(select(ChronicDisease).order_by(ChronicDisease.code))
     return [ChronicDiseaseOut.model_validate(r, from_attributes=True) for r in rows]
@@ -135,12 +138,12 @@ def _institution_out(inst: Institution, on: dt.date | None) -> InstitutionOut:
     )
 
 
-@router.get("/institutions", response_model=list[InstitutionOut], summary="Designated institutions")
+@router.get("/institutions", access=PUBLIC, response_model=list[InstitutionOut], summary="Designated institutions")
 def list_institutions(
     session: DbSession,
     pooling_region: Annotated[str | None, Query(pattern=r"^[0-9]{6}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[InstitutionOut]:
     stmt = select(Institution).order_by(Institution.fixmedins_code).limit(limit).offset(offset)
     if pooling_region:
@@ -148,10 +151,10 @@ def list_institutions(
     return [_institution_out(i, None) for i in session.scalars(stmt)]
 
 
-@router.get("/institutions/{fixmedins_code}", response_model=InstitutionOut)
+@router.get("/institutions/{fixmedins_code}", access=PUBLIC, response_model=InstitutionOut)
 def show_institution(
     session: DbSession,
-    fixmedins_code: str,
+    fixmedins_code: Annotated[str, Path(pattern=r"^[HP][0-9]{11}$")],
     on: Annotated[dt.date | None, Query(description="only services opened on this date")] = None,
 ) -> InstitutionOut:
     return _institution_out(get_institution(session, fixmedins_code), on)
