@@ -6,6 +6,7 @@ The matrix must name every route of the application: an endpoint added without a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -15,7 +16,11 @@ from fastapi.testclient import TestClient
 from yidi.app import create_app
 from yidi.core import clock
 from yidi.core.db import Database
+from yidi.core.principal import Audience, Principal
 from yidi.demo.service import demo_key_id, demo_secret, load_demo
+from yidi.filing.rules import Basis, Channel, Subtype
+from yidi.filing.service import SubmitRequest, submit
+from yidi.people.service import get_person
 from yidi.security.access import iter_routes
 from yidi.security.client import signed_headers
 
@@ -37,6 +42,33 @@ SESSION_ONLY = {"anonymous": "E_AUTH", "inst_a": "E_FORBIDDEN", "inst_b": "E_FOR
 # Staff of another region get the same answer as for an unknown person.
 OWN_REGION_STAFF = STAFF_ONLY | {"staff_110000": "E_NOT_FOUND"}
 WRONG_LOGIN = dict.fromkeys(AUDIENCES, "E_LOGIN")
+PERSON_STAFF = {"anonymous": "E_AUTH", "inst_a": "E_FORBIDDEN", "inst_b": "E_FORBIDDEN"}
+
+
+def person_or_own_staff(outcome: int | str) -> dict[str, int | str]:
+    """The person and staff of the person's region get `outcome`; staff elsewhere learn nothing (404)."""
+    return PERSON_STAFF | {
+        "person": outcome,
+        "staff_411100": outcome,
+        "clearing_411100": outcome,
+        "staff_110000": "E_NOT_FOUND",
+    }
+
+
+OWN_STAFF = {"anonymous": "E_AUTH", "person": "E_FORBIDDEN", "inst_a": "E_FORBIDDEN", "inst_b": "E_FORBIDDEN"}
+NEW_PERSON = {
+    "psn_no": "41110000000000000099",
+    "psn_name": "测试某新",
+    "certno": "411102199001019982",
+    "insurances": [{"insutype": "390", "insuplc_admdvs": "411100", "psn_type": "1501", "begndate": "2025-01-01"}],
+}
+NEW_FILING = {
+    "subtype": "resettled_retiree",
+    "target_region": "110000",
+    "begndate": "2025-07-01",
+    "basis": "commitment",
+    "channel": "national_app",
+}
 
 # (method, route template, concrete path, json body, expected outcome per audience)
 MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] = [
@@ -66,6 +98,87 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
         None,
         ALL_OK,
     ),
+    ("POST", "/api/v1/filings", "/api/v1/filings", NEW_FILING, PERSON_ONLY | {"person": 201}),
+    ("GET", "/api/v1/filings", "/api/v1/filings", None, PERSON_ONLY),
+    ("GET", "/api/v1/filings/{filing_id}", "/api/v1/filings/{filing}", None, person_or_own_staff(200)),
+    (
+        "POST",
+        "/api/v1/filings/{filing_id}/change",
+        "/api/v1/filings/{filing}/change",
+        {"target_region": "120000", "begndate": "2025-08-01", "reason": "moved"},
+        person_or_own_staff("F_LOCK"),
+    ),
+    (
+        "POST",
+        "/api/v1/filings/{filing_id}/cancel",
+        "/api/v1/filings/{filing}/cancel",
+        {"reason": "back home"},
+        person_or_own_staff("F_LOCK"),
+    ),
+    (
+        "POST",
+        "/api/v1/filings/{filing_id}/renew",
+        "/api/v1/filings/{filing}/renew",
+        None,
+        person_or_own_staff("F_RENEW"),
+    ),
+    (
+        "POST",
+        "/api/v1/filings/{filing_id}/materials",
+        "/api/v1/filings/{filing}/materials",
+        None,
+        PERSON_STAFF | {a: "E_INPUT" for a in ("person", "staff_411100", "clearing_411100", "staff_110000")},
+    ),
+    ("GET", "/api/v1/staff/filings", "/api/v1/staff/filings?status=approved", None, STAFF_ONLY),
+    (
+        "POST",
+        "/api/v1/staff/filings",
+        "/api/v1/staff/filings",
+        NEW_FILING | {"psn_no": PSN, "channel": "counter"},
+        OWN_STAFF | {"staff_411100": 201, "clearing_411100": 201, "staff_110000": "E_NOT_FOUND"},
+    ),
+    (
+        "POST",
+        "/api/v1/staff/filings/{filing_id}/decision",
+        "/api/v1/staff/filings/{filing}/decision",
+        {"decision": "approve"},
+        OWN_STAFF | {"staff_411100": "F_STATE", "clearing_411100": "E_FORBIDDEN", "staff_110000": "E_FORBIDDEN"},
+    ),
+    (
+        "GET",
+        "/api/v1/staff/coverage",
+        f"/api/v1/staff/coverage?psn_no={PSN}&fixmedins_code=H11010500001&med_type=21&admission_date=2025-07-02",
+        None,
+        OWN_STAFF | {"staff_411100": 200, "clearing_411100": 200, "staff_110000": "E_NOT_FOUND"},
+    ),
+    (
+        "POST",
+        "/api/v1/staff/persons",
+        "/api/v1/staff/persons",
+        NEW_PERSON,
+        OWN_STAFF | {"staff_411100": 201, "clearing_411100": 201, "staff_110000": "E_FORBIDDEN"},
+    ),
+    (
+        "PUT",
+        "/api/v1/staff/persons/{psn_no}/insurances/{insutype}/status",
+        f"/api/v1/staff/persons/{PSN}/insurances/310/status",
+        {"psn_insu_stas": "1"},
+        OWN_STAFF | {"staff_411100": 200, "clearing_411100": 200, "staff_110000": "E_NOT_FOUND"},
+    ),
+    (
+        "POST",
+        "/api/v1/staff/persons/{psn_no}/qualifications",
+        f"/api/v1/staff/persons/{PSN}/qualifications",
+        {"insutype": "310", "opsp_dise_code": "M04600", "begndate": "2025-01-01", "enddate": "2026-12-31"},
+        OWN_STAFF | {"staff_411100": 201, "clearing_411100": 201, "staff_110000": "E_NOT_FOUND"},
+    ),
+    (
+        "POST",
+        "/api/v1/staff/persons/{psn_no}/qualifications/{qualification_id}/end",
+        f"/api/v1/staff/persons/{PSN}/qualifications/{{qual}}/end",
+        {"enddate": "2027-06-30"},
+        OWN_STAFF | {"staff_411100": 200, "clearing_411100": 200, "staff_110000": "E_NOT_FOUND"},
+    ),
     ("GET", "/api/v1/parameters", "/api/v1/parameters", None, STAFF_ONLY),
     ("GET", "/api/v1/parameters/national", "/api/v1/parameters/national?date=2025-06-01", None, STAFF_ONLY),
     ("GET", "/api/v1/parameters/{region}", "/api/v1/parameters/411100?date=2025-06-01", None, STAFF_ONLY),
@@ -90,7 +203,24 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
 def client(db: Database) -> Iterator[TestClient]:
     with db.unit_of_work() as s:
         load_demo(s, clock.now())
+        filing = submit(
+            s,
+            Principal(Audience.PERSON, PSN),
+            SubmitRequest(
+                PSN,
+                "310",
+                Subtype.RESETTLED_RETIREE,
+                "110000",
+                dt.date(2025, 6, 1),
+                Basis.COMMITMENT,
+                Channel.NATIONAL_APP,
+            ),
+            clock.now(),
+        )
     with TestClient(create_app(db)) as c:
+        c.filing_id = filing.id  # type: ignore[attr-defined]
+        with db.read_only() as s:
+            c.qualification_id = str(get_person(s, PSN).qualifications[0].id)  # type: ignore[attr-defined]
         yield c
 
 
@@ -121,7 +251,8 @@ def test_matrix_covers_every_endpoint(db: Database) -> None:
 def test_authorization_matrix(client: TestClient, audience: str) -> None:
     headers_for = _caller(client, audience)
     failures = []
-    for method, template, path, body, expected in MATRIX:
+    for method, template, raw_path, body, expected in MATRIX:
+        path = raw_path.replace("{filing}", client.filing_id).replace("{qual}", client.qualification_id)  # type: ignore[attr-defined]
         content = b"" if body is None else __import__("json").dumps(body).encode()
         headers = headers_for(method, path, content) | ({"content-type": "application/json"} if body else {})
         r = client.request(method, path, content=content or None, headers=headers)

@@ -10,6 +10,7 @@ from yidi.catalog.api import router as catalog_router
 from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database
 from yidi.core.web import BodyLimitMiddleware, error_body, install_error_handlers, install_request_log
+from yidi.filing.api import router as filing_router
 from yidi.parameters.api import router as parameters_router
 from yidi.people.api import router as people_router
 from yidi.reference.api import router as reference_router
@@ -57,6 +58,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.include_router(ops)
     app.include_router(auth_router)
     app.include_router(people_router)
+    app.include_router(filing_router)
     app.include_router(reference_router)
     app.include_router(parameters_router)
     app.include_router(catalog_router)

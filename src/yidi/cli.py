@@ -33,6 +33,8 @@ app.add_typer(ref_app, name="reference")
 app.add_typer(cal_app, name="calendar")
 catalog_app = typer.Typer(help="Treatment-place catalogues (就医地目录)", no_args_is_help=True)
 app.add_typer(catalog_app, name="catalog")
+filing_app = typer.Typer(help="Filings (备案)", no_args_is_help=True)
+app.add_typer(filing_app, name="filing")
 params_app = typer.Typer(help="Insured-place policy parameters (dated YAML tree)", no_args_is_help=True)
 app.add_typer(params_app, name="params")
 
@@ -258,6 +260,24 @@ def catalog_show(
             f"selfpay_prop={item.selfpay_prop} pric_uplmt_amt={item.pric_uplmt_amt} "
             f"valid {item.begndate}–{item.enddate or '…'} ({item.reference})"
         )
+
+
+@filing_app.command("expire")
+def filing_expire(
+    date: Annotated[dt.datetime | None, typer.Option("--date", help="As of this day (default: today)")] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Mark ended filings expired and cancel undertakings whose proof is overdue where the region says so.
+
+    Run it daily (cron or a scheduler); coverage decisions are correct without it, it keeps statuses current.
+    """
+    from yidi.core.principal import SYSTEM
+    from yidi.filing.service import expire
+
+    now = clock.now()
+    with _db(database_url).unit_of_work() as session:
+        counts = expire(session, SYSTEM, date.date() if date else now.date(), now)
+    typer.echo(json.dumps(counts))
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from yidi.catalog.models import CatalogImport, CatalogItem
 from yidi.core.audit import AuditEvent
 from yidi.core.db import Base
+from yidi.filing.models import Filing, FilingInstitution, FilingMaterial
 from yidi.people.models import ChronicQualification, Insurance, Person
 from yidi.reference.models import (
     ChronicDisease,
@@ -29,6 +30,9 @@ __all__ = [
     "ChronicDisease",
     "ChronicQualification",
     "DivisionRow",
+    "Filing",
+    "FilingInstitution",
+    "FilingMaterial",
     "Institution",
     "InstitutionCredential",
     "InstitutionDepartment",

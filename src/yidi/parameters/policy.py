@@ -226,6 +226,7 @@ class FilingRules(_Strict):
     review_working_days: int = Field(ge=0, le=30)
     one_area_at_a_time: bool
     designated_chronic_institutions_max: int = Field(ge=1, le=10)
+    chronic_requires_designated_institution: bool  # 北京 门特: only at the filed 1–2 institutions
     retroactive_filing_from: dt.date | None  # 补办 allowed for admissions from this date; None: not allowed
     maternity_filing: bool
 

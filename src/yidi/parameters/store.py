@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from yidi.core.errors import ErrorKind, YidiError
-from yidi.parameters.policy import FilingCategory, NationalPolicy, RegionPolicy
+from yidi.parameters.policy import FilingCategory, NationalPolicy, NoFilingZone, RegionPolicy
 from yidi.parameters.tree import Tree, TreeError, load_directory
 from yidi.reference.rules import divisions
 
@@ -102,6 +102,11 @@ class ParameterStore:
             raise YidiError(
                 PARAMETERS_MISSING, region="national", day=day, problem="; ".join(p.problem for p in problems[:5])
             ) from exc
+
+    def no_filing_zones(self, day: dt.date) -> dict[str, NoFilingZone]:
+        """Zones in force on `day` (the rest of the national tree need not be complete then)."""
+        data = self.tree.snapshot((*NATIONAL, "no_filing_zones"), day)
+        return {k: NoFilingZone.model_validate(v) for k, v in data.items() if v is not None}
 
     def reference_of(self, region: str, key: str, day: dt.date) -> str | None:
         """The document that set `key` (dotted, below the region) on `day`."""

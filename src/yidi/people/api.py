@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from yidi.core import clock
@@ -15,7 +15,17 @@ from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.principal import Audience, Principal
 from yidi.core.web import database
 from yidi.people.models import Person
-from yidi.people.service import find_by_certno, get_person, insured_regions, reveal_certno
+from yidi.people.schemas import PersonIn, QualificationIn
+from yidi.people.service import (
+    add_qualification,
+    end_qualification,
+    find_by_certno,
+    get_person,
+    insured_regions,
+    register_person,
+    reveal_certno,
+    set_insurance_status,
+)
 from yidi.security.access import CurrentPrincipal, SecureRouter, allow
 
 router = SecureRouter(prefix="/api/v1", tags=["persons 参保人员"])
@@ -33,6 +43,7 @@ class InsuranceOut(BaseModel):
 
 
 class QualificationOut(BaseModel):
+    id: int
     opsp_dise_code: str
     insutype: str
     begndate: dt.date
@@ -68,6 +79,7 @@ def _uow(request: Request):  # type: ignore[no-untyped-def]
 
 
 Uow = Annotated[Session, Depends(_uow)]
+PsnNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,30}$")]
 
 
 @router.get("/persons/me", access=allow(Audience.PERSON), response_model=PersonOut, summary="My own record")
@@ -104,3 +116,73 @@ def staff_find_person(
     if person is None or not principal.regions & insured_regions(person):
         return []
     return [_out(session, person, principal, "staff search by ID number")]
+
+
+class InsuranceStatusIn(BaseModel):
+    psn_insu_stas: Annotated[str, Field(pattern=r"^[0-4]$")]
+    enddate: dt.date | None = None
+
+
+class EndQualificationIn(BaseModel):
+    enddate: dt.date
+
+
+@router.post(
+    "/staff/persons",
+    access=allow(Audience.STAFF),
+    response_model=PersonOut,
+    status_code=201,
+    summary="Register an insured person of your region",
+)
+def register(session: Uow, principal: CurrentPrincipal, body: PersonIn) -> PersonOut:
+    person = register_person(session, principal, body, clock.now())
+    return _out(session, get_person(session, person.psn_no), principal, "registration")
+
+
+@router.put(
+    "/staff/persons/{psn_no}/insurances/{insutype}/status",
+    access=allow(Audience.STAFF),
+    response_model=InsuranceOut,
+    summary="Change an insurance record's status",
+)
+def insurance_status(
+    session: Uow,
+    principal: CurrentPrincipal,
+    psn_no: PsnNo,
+    insutype: Annotated[str, Path(pattern=r"^3[0-9]{2}$")],
+    body: InsuranceStatusIn,
+) -> InsuranceOut:
+    ins = set_insurance_status(session, principal, psn_no, insutype, body.psn_insu_stas, body.enddate, clock.now())
+    return InsuranceOut.model_validate(ins, from_attributes=True)
+
+
+@router.post(
+    "/staff/persons/{psn_no}/qualifications",
+    access=allow(Audience.STAFF),
+    response_model=QualificationOut,
+    status_code=201,
+    summary="Record a chronic-disease qualification",
+)
+def qualification_add(
+    session: Uow, principal: CurrentPrincipal, psn_no: PsnNo, body: QualificationIn
+) -> QualificationOut:
+    return QualificationOut.model_validate(
+        add_qualification(session, principal, psn_no, body, clock.now()), from_attributes=True
+    )
+
+
+@router.post(
+    "/staff/persons/{psn_no}/qualifications/{qualification_id}/end",
+    access=allow(Audience.STAFF),
+    response_model=QualificationOut,
+    summary="End a chronic-disease qualification",
+)
+def qualification_end(
+    session: Uow,
+    principal: CurrentPrincipal,
+    psn_no: PsnNo,
+    qualification_id: Annotated[int, Path(ge=1, le=2**62)],
+    body: EndQualificationIn,
+) -> QualificationOut:
+    q = end_qualification(session, principal, psn_no, qualification_id, body.enddate, clock.now())
+    return QualificationOut.model_validate(q, from_attributes=True)

@@ -9,13 +9,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from yidi.core import audit
 from yidi.core.certno import mask_certno, validate_certno
-from yidi.core.errors import NOT_FOUND, YidiError
-from yidi.core.principal import Principal
+from yidi.core.errors import NOT_FOUND, ErrorKind, YidiError
+from yidi.core.principal import Audience, Principal
 from yidi.people.models import ChronicQualification, Insurance, Person
-from yidi.people.schemas import PersonIn
+from yidi.people.schemas import PersonIn, QualificationIn
 from yidi.security.crypto import default_cipher
 
 _CERTNO_CONTEXT = "person.certno"
+DUPLICATE = ErrorKind(
+    "E_DUPLICATE", "参保人员{key}或其身份证号已登记", "person {key} or the ID number is already registered", 409
+)
 
 
 def certno_index(certno: str) -> str:
@@ -79,3 +82,115 @@ def reveal_certno(session: Session, person: Person, principal: Principal, now: d
             after={"purpose": purpose},
         )
     return default_cipher().decrypt(person.certno_enc, _CERTNO_CONTEXT)
+
+
+def _staff_scope(principal: Principal, regions: set[str]) -> None:
+    if principal.audience is Audience.SYSTEM:
+        return
+    if not principal.is_staff or not principal.regions & regions:
+        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=",".join(sorted(regions)))
+
+
+def register_person(session: Session, principal: Principal, data: PersonIn, now: dt.datetime) -> Person:
+    """Agency staff enrol a person of their own region (insurance records included)."""
+    for ins in data.insurances:
+        principal.require_region(ins.insuplc_admdvs)
+    if session.get(Person, data.psn_no) is not None or find_by_certno(session, data.certno) is not None:
+        raise YidiError(DUPLICATE, key=data.psn_no)
+    person = add_person(session, data, now)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_type="staff",
+        actor_id=principal.subject,
+        channel="counter",
+        action="person.register",
+        entity_type="person",
+        entity_id=person.psn_no,
+        after={"insurances": [i.insuplc_admdvs + "/" + i.insutype for i in data.insurances]},
+    )
+    return person
+
+
+def set_insurance_status(
+    session: Session,
+    principal: Principal,
+    psn_no: str,
+    insutype: str,
+    psn_insu_stas: str,
+    enddate: dt.date | None,
+    now: dt.datetime,
+) -> Insurance:
+    person = get_person(session, psn_no)
+    _staff_scope(principal, insured_regions(person))
+    insurance = next((i for i in person.insurances if i.insutype == insutype), None)
+    if insurance is None:
+        raise YidiError(NOT_FOUND, what="参保记录 / insurance record", key=f"{psn_no}/{insutype}")
+    before = {
+        "psn_insu_stas": insurance.psn_insu_stas,
+        "enddate": str(insurance.enddate) if insurance.enddate else None,
+    }
+    insurance.psn_insu_stas, insurance.enddate = psn_insu_stas, enddate
+    audit.record(
+        session,
+        at=now,
+        actor_type="staff",
+        actor_id=principal.subject,
+        channel="counter",
+        action="insurance.status",
+        entity_type="person",
+        entity_id=psn_no,
+        before=before,
+        after={"psn_insu_stas": psn_insu_stas, "enddate": str(enddate) if enddate else None},
+    )
+    return insurance
+
+
+def add_qualification(
+    session: Session, principal: Principal, psn_no: str, data: QualificationIn, now: dt.datetime
+) -> ChronicQualification:
+    """Record an outpatient chronic/special-disease qualification recognised by the insured region."""
+    person = get_person(session, psn_no)
+    _staff_scope(principal, insured_regions(person))
+    q = ChronicQualification(psn_no=psn_no, status="active", **data.model_dump())
+    session.add(q)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_type="staff",
+        actor_id=principal.subject,
+        channel="counter",
+        action="qualification.add",
+        entity_type="chronic_qualification",
+        entity_id=str(q.id),
+        after={"psn_no": psn_no, **data.model_dump(mode="json")},
+    )
+    return q
+
+
+def end_qualification(
+    session: Session, principal: Principal, psn_no: str, qualification_id: int, enddate: dt.date, now: dt.datetime
+) -> ChronicQualification:
+    person = get_person(session, psn_no)
+    _staff_scope(principal, insured_regions(person))
+    q = next((q for q in person.qualifications if q.id == qualification_id), None)
+    if q is None:
+        raise YidiError(NOT_FOUND, what="待遇资格 / qualification", key=str(qualification_id))
+    before = {"enddate": str(q.enddate), "status": q.status}
+    q.enddate = min(q.enddate, enddate)
+    q.status = "ended" if enddate < now.date() else q.status
+    audit.record(
+        session,
+        at=now,
+        actor_type="staff",
+        actor_id=principal.subject,
+        channel="counter",
+        action="qualification.end",
+        entity_type="chronic_qualification",
+        entity_id=str(q.id),
+        before=before,
+        after={"enddate": str(q.enddate), "status": q.status},
+    )
+    return q

@@ -123,3 +123,19 @@ def divisions() -> DivisionIndex:
 def classify(insured_region: str, treatment_region: str) -> CrossRegion:
     """local / in-province cross-region / cross-province for two six-digit division codes."""
     return divisions().classify(insured_region, treatment_region)
+
+
+@lru_cache(maxsize=1)
+def _disease_departments() -> dict[str, tuple[str, ...]]:
+    text = resources.files("yidi.reference").joinpath("data/disease_departments.csv").read_text(encoding="utf-8")
+    return {r["national_group"]: tuple(r["caty_prefixes"].split(";")) for r in csv.DictReader(io.StringIO(text))}
+
+
+def departments_for(national_group: str | None) -> tuple[str, ...]:
+    """诊疗科目 code prefixes of a department able to treat a disease group (empty: no known mapping)."""
+    return _disease_departments().get(national_group or "", ())
+
+
+def has_department_for(caty_codes: list[str], national_group: str | None) -> bool:
+    prefixes = departments_for(national_group)
+    return any(c == p or c.startswith(p + ".") for c in caty_codes for p in prefixes)

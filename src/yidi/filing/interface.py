@@ -1,0 +1,227 @@
+"""Service functions behind the national-interface filing transactions (the gateway exposes them).
+
+2501/2502 referral (转院) filing and its cancellation; 2503/2504 chronic-disease (门慢特病) registration and
+its cancellation; 2505/2506 designated-institution (and hospital emergency) filing and its cancellation;
+5301/5302/5304 the matching queries. Inputs and outputs use the national field names.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yidi.core import audit
+from yidi.core.errors import NOT_FOUND, YidiError
+from yidi.core.principal import Principal
+from yidi.filing import rules, service
+from yidi.filing.models import Filing
+from yidi.filing.rules import Basis, Channel, Status, Subtype
+from yidi.people.models import ChronicQualification
+from yidi.people.service import get_person
+from yidi.reference.service import get_institution
+
+BIZ_DESIGNATED = "03"  # 就医定点医疗机构登记
+BIZ_REFERRAL = "06"  # 转诊转院
+BIZ_EMERGENCY = "07"  # 异地急诊住院
+
+
+def _date(value: Any, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise rules.refuse(rules.R_DATES, reason=f"{name} must be yyyy-MM-dd / {name}须为日期") from None
+
+
+def _own_filing(session: Session, principal: Principal, trt_dcla_detl_sn: str, psn_no: str) -> Filing:
+    filing = service.load(session, trt_dcla_detl_sn, lock=True)
+    if filing.psn_no != psn_no or filing.fixmedins_code != principal.subject:
+        raise YidiError(NOT_FOUND, what="备案 / filing", key=trt_dcla_detl_sn)  # not this institution's record
+    return filing
+
+
+def tx_2501(session: Session, principal: Principal, refmedin: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """Referral filing made by the referring hospital: target is the treatment division mdtrtarea_admdvs."""
+    req = service.SubmitRequest(
+        psn_no=str(refmedin["psn_no"]),
+        insutype=str(refmedin["insutype"]),
+        subtype=Subtype.REFERRAL,
+        target_region=str(refmedin["mdtrtarea_admdvs"]),
+        begndate=_date(refmedin["begndate"], "begndate"),
+        basis=Basis.MATERIALS,
+        channel=Channel.HOSPITAL,
+        reason=str(refmedin.get("refl_rea") or "")[:500] or None,
+    )
+    filing = service.submit(session, principal, req, now)
+    return {"trt_dcla_detl_sn": filing.id, "status": filing.status}
+
+
+def _cancel(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    filing = _own_filing(session, principal, str(data["trt_dcla_detl_sn"]), str(data["psn_no"]))
+    before = service.snapshot(filing)
+    if filing.status not in (*service.PENDING, Status.APPROVED.value):
+        raise rules.refuse(rules.R_STATE, status=filing.status, action="cancel / 撤销")
+    if filing.status == Status.APPROVED.value:
+        filing.void_from = now.date()
+    filing.status, filing.end_reason = Status.CANCELLED.value, str(data.get("memo") or "revoked by institution")
+    filing.version += 1
+    audit.record(
+        session,
+        at=now,
+        actor_type="institution",
+        actor_id=principal.subject,
+        channel="interface",
+        action="filing.cancel",
+        entity_type="filing",
+        entity_id=filing.id,
+        before=before,
+        after=service.snapshot(filing),
+    )
+    return {}
+
+
+tx_2502 = _cancel
+tx_2506 = _cancel
+
+
+def tx_2503(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """Chronic-disease registration by the identifying hospital (资格认定登记)."""
+    person = get_person(session, str(data["psn_no"]))
+    institution = get_institution(session, principal.subject)
+    qualification = ChronicQualification(
+        psn_no=person.psn_no,
+        insutype=str(data["insutype"]),
+        opsp_dise_code=str(data["opsp_dise_code"]),
+        begndate=_date(data["begndate"], "begndate"),
+        enddate=_date(data["enddate"], "enddate"),
+        ide_fixmedins_no=institution.fixmedins_code,
+        status="active",
+    )
+    if qualification.enddate < qualification.begndate:
+        raise rules.refuse(rules.R_DATES, reason="enddate before begndate / 结束日期早于开始日期")
+    session.add(qualification)
+    session.flush()
+    audit.record(
+        session,
+        at=now,
+        actor_type="institution",
+        actor_id=principal.subject,
+        channel="interface",
+        action="qualification.register",
+        entity_type="chronic_qualification",
+        entity_id=str(qualification.id),
+        after={
+            "psn_no": person.psn_no,
+            "opsp_dise_code": qualification.opsp_dise_code,
+            "begndate": str(qualification.begndate),
+            "enddate": str(qualification.enddate),
+        },
+    )
+    return {"trt_dcla_detl_sn": f"Q{qualification.id}"}
+
+
+def tx_2504(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    sn = str(data["trt_dcla_detl_sn"])
+    q = session.get(ChronicQualification, int(sn[1:])) if sn[:1] == "Q" and sn[1:].isdigit() else None
+    if q is None or q.psn_no != str(data["psn_no"]) or q.ide_fixmedins_no != principal.subject:
+        raise YidiError(NOT_FOUND, what="门慢登记 / chronic registration", key=sn)
+    q.status = "revoked"
+    audit.record(
+        session,
+        at=now,
+        actor_type="institution",
+        actor_id=principal.subject,
+        channel="interface",
+        action="qualification.revoke",
+        entity_type="chronic_qualification",
+        entity_id=str(q.id),
+    )
+    return {}
+
+
+def tx_2505(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """biz_appy_type 03: designated institution for a chronic disease; 07: emergency recorded by the hospital."""
+    biz = str(data.get("biz_appy_type") or "")
+    begndate = _date(data["begndate"], "begndate")
+    institution = get_institution(session, principal.subject)
+    if biz == BIZ_EMERGENCY:
+        req = service.SubmitRequest(
+            psn_no=str(data["psn_no"]),
+            insutype=str(data.get("insutype") or "310"),
+            subtype=Subtype.EMERGENCY,
+            target_region=institution.pooling_region,
+            begndate=begndate,
+            basis=Basis.NONE,
+            channel=Channel.HOSPITAL,
+        )
+    elif biz == BIZ_DESIGNATED:
+        req = service.SubmitRequest(
+            psn_no=str(data["psn_no"]),
+            insutype=str(data.get("insutype") or "310"),
+            subtype=Subtype.DESIGNATED_CHRONIC,
+            target_region=institution.pooling_region,
+            begndate=begndate,
+            basis=Basis.MATERIALS,
+            channel=Channel.HOSPITAL,
+            opsp_dise_code=str(data.get("opsp_dise_code") or "") or None,
+            institutions=[str(data.get("fixmedins_code") or institution.fixmedins_code)],
+        )
+    else:
+        raise rules.refuse(rules.R_DATES, reason=f"biz_appy_type {biz!r} is not 03 or 07 here / 不支持的业务申请类型")
+    filing = service.submit(session, principal, req, now)
+    return {"trt_dcla_detl_sn": filing.id, "status": filing.status}
+
+
+def tx_5301(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    rows = service.qualifications_of(session, str(data["psn_no"]))
+    return {
+        "feedetail": [
+            {
+                "opsp_dise_code": q.opsp_dise_code,
+                "begndate": str(q.begndate),
+                "enddate": str(q.enddate),
+                "ide_fixmedins_no": q.ide_fixmedins_no,
+                "vali_flag": "1" if q.status == "active" else "0",
+            }
+            for q in rows
+        ]
+    }
+
+
+def tx_5302(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    out = []
+    for f in service.person_filings(session, str(data["psn_no"])):
+        if f.subtype != Subtype.DESIGNATED_CHRONIC.value or f.status != Status.APPROVED.value:
+            continue
+        for i in f.institutions:
+            out.append(
+                {
+                    "trt_dcla_detl_sn": f.id,
+                    "fix_srt_no": str(i.fix_srt_no),
+                    "fixmedins_code": i.fixmedins_code,
+                    "opsp_dise_code": f.opsp_dise_code,
+                    "begndate": str(f.begndate),
+                    "enddate": str(f.enddate) if f.enddate else "",
+                }
+            )
+    return {"psnfixmedin": out}
+
+
+def tx_5304(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    begin, end = _date(data["begntime"], "begntime"), _date(data["endtime"], "endtime")
+    stmt = select(Filing).where(Filing.psn_no == str(data["psn_no"]), Filing.subtype == Subtype.REFERRAL.value)
+    return {
+        "refmedin": [
+            {
+                "trt_dcla_detl_sn": f.id,
+                "mdtrtarea_admdvs": f.target_region,
+                "begndate": str(f.begndate),
+                "enddate": str(f.enddate) if f.enddate else "",
+                "status": f.status,
+            }
+            for f in session.scalars(stmt)
+            if f.begndate <= end and (f.enddate is None or f.enddate >= begin)
+        ]
+    }
