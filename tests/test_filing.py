@@ -494,3 +494,52 @@ def test_every_state_change_is_audited_with_before_and_after(demo: Database) -> 
         ("filing.approve", "reviewer.110000", "review"),
     ]
     assert rows[1][3]["status"] == "under_review" and rows[1][4]["status"] == "approved"
+
+
+def test_maternity_filing_only_where_the_region_enables_it(demo: Database) -> None:
+    with refused("F_MATERNITY"):
+        file(demo, LH, Subtype.MATERNITY, "110000", D(2025, 6, 1), Basis.MATERIALS, at(2025, 6, 1))
+    f = file(demo, "22010000000000000002", Subtype.MATERNITY, "110000", D(2025, 6, 1), Basis.MATERIALS, at(2025, 6, 1))
+    assert f.status == Status.SUBMITTED  # 吉林: 母子健康手册 to upload (seed 002)
+
+
+def test_renewal_before_expiry_supersedes_the_old_filing(demo: Database, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("YIDI_DATA_DIR", str(tmp_path))
+    from yidi.core.config import reset_settings
+
+    reset_settings()
+    f = file(
+        demo,
+        BJ_CANCER,
+        Subtype.DESIGNATED_CHRONIC,
+        "460200",
+        D(2025, 6, 1),
+        Basis.MATERIALS,
+        at(2025, 6, 1),
+        disease="M00503",
+        institutions=["H46020200001"],
+    )
+    with demo.unit_of_work() as s:
+        service.add_material(s, person(BJ_CANCER), f.id, "diagnosis", "诊断证明.pdf", PDF, at(2025, 6, 1))
+        service.decide_review(s, REVIEWER_BJ, f.id, "approve", None, at(2025, 6, 3))
+        s.add(
+            ChronicQualification(
+                psn_no=BJ_CANCER,
+                insutype="310",
+                opsp_dise_code="M00503",
+                begndate=D(2028, 1, 1),
+                enddate=D(2030, 12, 31),
+                status="active",
+            )
+        )
+    with demo.unit_of_work() as s:
+        renewal = service.renew(s, person(BJ_CANCER), f.id, Channel.WEB_PORTAL, at(2026, 6, 1))
+        assert (renewal.begndate, renewal.enddate) == (D(2028, 1, 1), D(2030, 12, 31))
+        service.add_material(s, person(BJ_CANCER), renewal.id, "diagnosis", "复查.pdf", PDF + b"r", at(2026, 6, 1))
+        service.decide_review(s, REVIEWER_BJ, renewal.id, "approve", None, at(2026, 6, 2))
+    with demo.read_only() as s:
+        old = service.load(s, f.id)
+        assert old.status == Status.SUPERSEDED and old.void_from == D(2028, 1, 1)
+    assert covered(demo, BJ_CANCER, "H46020200001", "14", D(2027, 12, 31), "M00503").covered
+    assert covered(demo, BJ_CANCER, "H46020200001", "14", D(2028, 1, 2), "M00503").covered
+    reset_settings()
