@@ -77,10 +77,9 @@ def test_divisions_list_and_filters(client: TestClient) -> None:
 
 
 def test_institution_lookup_with_services_on_a_date(client: TestClient) -> None:
-    r = client.get("/api/v1/reference/institutions/H11010500001", params={"on": "2023-06-01"})
+    r = client.get("/api/v1/reference/institutions/H11010500001", params={"on": "2020-12-31"})
     assert r.status_code == 200
-    services = r.json()["services"]
-    assert {s["service"] for s in services} == {"inpatient", "outpatient"}  # chronic opened in 2024
+    assert r.json()["services"] == []  # nothing opened before 2021
     r = client.get("/api/v1/reference/institutions/H11010500001", params={"on": "2025-06-01"})
     assert any(s["opsp_dise_code"] == "M03900" for s in r.json()["services"])
     listed = client.get("/api/v1/reference/institutions", params={"pooling_region": "110000"}).json()

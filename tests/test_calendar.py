@@ -96,7 +96,7 @@ def test_holiday_names() -> None:
 
 def test_matches_the_chinese_calendar_package_for_every_day() -> None:
     chinese_calendar = pytest.importorskip("chinese_calendar")
-    day = D(2024, 1, 1)
+    day = D(2022, 1, 1)
     while day <= D(2026, 12, 31):
         assert cal.is_working_day(day) == chinese_calendar.is_workday(day), day
         day += dt.timedelta(days=1)

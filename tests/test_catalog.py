@@ -285,7 +285,7 @@ def test_demo_catalogues_and_api(client: TestClient) -> None:
     staff = staff_headers(client, "reviewer.110000")
     one = client.get(f"/api/v1/catalog/110000/items/{ACARBOSE}", params={"date": "2022-07-01"}, headers=staff)
     assert one.status_code == 200 and one.json()["chrgitm_lv"] == "01"
-    gone = client.get(f"/api/v1/catalog/110000/items/{ACARBOSE}", params={"date": "2021-07-01"}, headers=staff)
+    gone = client.get(f"/api/v1/catalog/110000/items/{ACARBOSE}", params={"date": "2020-12-31"}, headers=staff)
     assert gone.status_code == 404
     listing = client.get("/api/v1/catalog/420100/items", params={"date": "2025-06-01", "limit": 1}, headers=staff)
     total = listing.json()["total"]

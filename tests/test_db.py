@@ -121,7 +121,7 @@ def test_demo_load_is_complete_and_idempotent(db: Database) -> None:
         bj = get_institution(s, "H11010500001")
         assert bj.settlement_level == "level_3"
         assert is_opened(bj, ServiceKind.CHRONIC, dt.date(2025, 6, 1), "M03900")
-        assert not is_opened(bj, ServiceKind.CHRONIC, dt.date(2023, 6, 1), "M03900")  # opened 2024
+        assert not is_opened(bj, ServiceKind.CHRONIC, dt.date(2020, 12, 31), "M03900")  # opened 2021
         offline = get_institution(s, "H45060300003")
         assert not offline.networked and not is_opened(offline, ServiceKind.INPATIENT, dt.date(2025, 6, 1))
         actions = s.scalars(select(audit.AuditEvent.action)).all()

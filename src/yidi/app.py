@@ -11,6 +11,7 @@ from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database
 from yidi.core.web import BodyLimitMiddleware, error_body, install_error_handlers, install_request_log
 from yidi.filing.api import router as filing_router
+from yidi.gateway.api import router as gateway_router
 from yidi.parameters.api import router as parameters_router
 from yidi.people.api import router as people_router
 from yidi.reference.api import router as reference_router
@@ -59,6 +60,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(people_router)
     app.include_router(filing_router)
+    app.include_router(gateway_router)
     app.include_router(reference_router)
     app.include_router(parameters_router)
     app.include_router(catalog_router)

@@ -20,8 +20,10 @@ from yidi.security.models import (
     StaffUser,
     UsedNonce,
 )
+from yidi.settlement.models import Accumulator, FeeRecord, MessageLog, OperatorSignIn, Settlement, Visit
 
 __all__ = [
+    "Accumulator",
     "AuditEvent",
     "AuthSession",
     "Base",
@@ -30,6 +32,7 @@ __all__ = [
     "ChronicDisease",
     "ChronicQualification",
     "DivisionRow",
+    "FeeRecord",
     "Filing",
     "FilingInstitution",
     "FilingMaterial",
@@ -39,8 +42,12 @@ __all__ = [
     "InstitutionService",
     "Insurance",
     "LoginThrottle",
+    "MessageLog",
+    "OperatorSignIn",
     "Person",
     "PersonAccount",
+    "Settlement",
     "StaffUser",
     "UsedNonce",
+    "Visit",
 ]

@@ -1,0 +1,40 @@
+"""The national-interface endpoint. Signed institution requests only; always answers an envelope."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import Request
+from starlette.concurrency import run_in_threadpool
+
+from yidi.core.principal import Audience
+from yidi.core.web import database
+from yidi.gateway import envelope, service
+from yidi.security.access import CurrentPrincipal, SecureRouter, allow
+
+router = SecureRouter(tags=["gateway 国家接口"])
+
+
+@router.post(
+    "/fsi/api/rsfComIfsService/callService",
+    access=allow(Audience.INSTITUTION),
+    summary="National interface: one transaction per call (infno in the body)",
+)
+async def call_service(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        # Some clients send text/plain: parse regardless of content-type. Decimal numbers are kept as their text
+        # (never float), and NaN/Infinity are not JSON.
+        body = json.loads(raw.decode("utf-8"), parse_float=str, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError):
+        from yidi.core import clock
+
+        now = clock.now()
+        return envelope.answer("000000", now, now, None, "[E_ENVELOPE] body: is not UTF-8 JSON / 请求不是JSON")
+    db = database(request)
+    return await run_in_threadpool(service.handle, db, principal, body)
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number")

@@ -1,0 +1,146 @@
+"""A Python client for the national-interface gateway, for HIS developers, the tests, the demo and benchmarks.
+
+    from yidi.gateway.client import GatewayClient
+    his = GatewayClient("http://127.0.0.1:8000", fixmedins_code="H11010500001", key_id="H11010500001-demo",
+                        key="demo-secret-H11010500001", mdtrtarea_admvs="110000", fixmedins_name="北京演示第一医院")
+    person = his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "<ID number>", "psn_cert_type": "01"}})
+
+`call` builds the envelope (msgid = institution code + yyyyMMddHHmmss + 4-digit sequence, unique per client),
+signs the request, posts it and returns `output`; it raises `GatewayError` when `infcode` is not 0 **or**
+`err_msg` is not empty (some platforms answer 0 with an error message). `send` returns the whole answer and
+`replay` posts a stored envelope again under its original msgid (a retry after a timeout).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import threading
+from typing import Any
+
+import httpx
+
+from yidi.core.clock import SHANGHAI
+from yidi.security.client import signed_headers
+from yidi.security.signing import Scheme
+
+PATH = "/fsi/api/rsfComIfsService/callService"
+
+
+class GatewayError(Exception):
+    """The platform refused a transaction: `infcode`, `err_msg` and the whole `answer` are kept."""
+
+    def __init__(self, infno: str, answer: dict[str, Any]) -> None:
+        self.infno, self.answer = infno, answer
+        self.infcode, self.err_msg = answer.get("infcode"), str(answer.get("err_msg") or "")
+        super().__init__(f"{infno} failed (infcode {self.infcode}): {self.err_msg}")
+
+
+class MsgIdGenerator:
+    """msgid = fixmedins_code (12) + yyyyMMddHHmmss (14) + a 4-digit sequence; thread-safe."""
+
+    def __init__(self, fixmedins_code: str, start: int = 0) -> None:
+        self.fixmedins_code = fixmedins_code
+        self._lock = threading.Lock()
+        self._second = ""
+        self._counter = itertools.count(start)
+        self._start = start
+
+    def __call__(self, now: dt.datetime | None = None) -> str:
+        stamp = (now or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")
+        with self._lock:
+            if stamp != self._second:  # the sequence restarts every second; 10,000 messages a second at most
+                self._second, self._counter = stamp, itertools.count(self._start)
+            seq = next(self._counter) % 10_000
+        return f"{self.fixmedins_code}{stamp}{seq:04d}"
+
+
+class GatewayClient:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        fixmedins_code: str,
+        key_id: str,
+        key: str,
+        mdtrtarea_admvs: str,
+        fixmedins_name: str = "",
+        scheme: Scheme = Scheme.HMAC_SHA256,
+        opter: str = "001",
+        opter_name: str = "HIS",
+        opter_type: str = "1",
+        recer_sys_code: str = "YBXT",
+        infver: str = "V1.0",
+        http: httpx.Client | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        self.fixmedins_code, self.key_id, self.key, self.scheme = fixmedins_code, key_id, key, scheme
+        self.defaults = {
+            "mdtrtarea_admvs": mdtrtarea_admvs,
+            "recer_sys_code": recer_sys_code,
+            "infver": infver,
+            "opter_type": opter_type,
+            "opter": opter,
+            "opter_name": opter_name,
+            "fixmedins_code": fixmedins_code,
+            "fixmedins_name": fixmedins_name,
+            "dev_no": "",
+            "dev_safe_info": "",
+            "cainfo": "",
+            "signtype": "",
+        }
+        self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
+        self.msgids = MsgIdGenerator(fixmedins_code)
+        self.sign_no = ""
+
+    def envelope(
+        self, infno: str, payload: dict[str, Any], insuplc_admdvs: str = "", msgid: str | None = None
+    ) -> dict[str, Any]:
+        now = dt.datetime.now(SHANGHAI)
+        return {
+            "infno": infno,
+            "msgid": msgid or self.msgids(now),
+            "insuplc_admdvs": insuplc_admdvs,
+            "inf_time": now.strftime("%Y-%m-%d %H:%M:%S"),
+            "sign_no": self.sign_no,
+            "input": payload,
+            **self.defaults,
+        }
+
+    def post(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        body = json.dumps(envelope, ensure_ascii=False).encode("utf-8")
+        headers = signed_headers(self.key_id, self.key, "POST", PATH, body, scheme=self.scheme)
+        response = self.http.post(PATH, content=body, headers={**headers, "content-type": "application/json"})
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def send(
+        self, infno: str, payload: dict[str, Any], insuplc_admdvs: str = "", msgid: str | None = None
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(envelope sent, answer received), without judging the answer."""
+        envelope = self.envelope(infno, payload, insuplc_admdvs, msgid)
+        return envelope, self.post(envelope)
+
+    def call(self, infno: str, payload: dict[str, Any], insuplc_admdvs: str = "") -> dict[str, Any]:
+        """`output` of a successful transaction; `GatewayError` on infcode != 0 or a non-empty err_msg."""
+        _, answer = self.send(infno, payload, insuplc_admdvs)
+        check(infno, answer)
+        output: dict[str, Any] = answer.get("output") or {}
+        return output
+
+    def replay(self, envelope: dict[str, Any]) -> dict[str, Any]:
+        """Post the same envelope again (same msgid): the platform answers what it answered the first time."""
+        return self.post(envelope)
+
+    def sign_in(self, opter_no: str = "001") -> str:
+        out = self.call("9001", {"signIn": {"opter_no": opter_no, "mac": "", "ip": ""}})
+        self.sign_no = str(out["signinoutb"]["sign_no"])
+        return self.sign_no
+
+
+def check(infno: str, answer: dict[str, Any]) -> None:
+    """Both failure signals count: infcode other than 0, or any err_msg."""
+    if str(answer.get("infcode")) != "0" or answer.get("err_msg"):
+        raise GatewayError(infno, answer)

@@ -1,0 +1,361 @@
+"""The transactions the gateway answers: each takes the call and the `input` node and returns `output`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yidi.core.certno import validate_certno
+from yidi.core.errors import NOT_FOUND, YidiError
+from yidi.core.ids import PlatformIdKind, new_platform_id
+from yidi.filing import interface as filing_tx
+from yidi.people.models import Person
+from yidi.people.service import find_by_certno, get_person
+from yidi.reference.models import Institution
+from yidi.security.evoucher import verify_evoucher
+from yidi.settlement import service as st
+from yidi.settlement.models import OperatorSignIn
+from yidi.settlement.service import BAD_INPUT, Call
+
+Handler = Callable[[Session, Call, dict[str, Any]], dict[str, Any]]
+
+
+def _node(data: dict[str, Any], name: str) -> dict[str, Any]:
+    node = data.get(name)
+    if not isinstance(node, dict):
+        raise YidiError(BAD_INPUT, field=f"input.{name}", problem="is required / 必填")
+    return node
+
+
+def _body(data: dict[str, Any], name: str = "data") -> dict[str, Any]:
+    """The named node when the client wrapped the fields in it (most do), else the input itself."""
+    node = data.get(name)
+    return node if isinstance(node, dict) else data
+
+
+def _rows(data: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    rows = data.get(name)
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise YidiError(BAD_INPUT, field=f"input.{name}", problem="must be a list of objects / 应为对象数组")
+    return rows
+
+
+def sign_in(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    node = _node(data, "signIn")
+    sign_no = new_platform_id(PlatformIdKind.VISIT, "000000", call.now).replace("V", "Q", 1)
+    session.add(
+        OperatorSignIn(
+            sign_no=sign_no,
+            fixmedins_code=call.fixmedins_code,
+            opter_no=st._str(node, "opter_no", max_len=30),
+            sign_time=call.now,
+        )
+    )
+    return {"signinoutb": {"sign_time": call.now.strftime("%Y-%m-%d %H:%M:%S"), "sign_no": sign_no}}
+
+
+def sign_out(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    node = _node(data, "signOut")
+    row = session.get(OperatorSignIn, st._str(node, "sign_no", max_len=30))
+    if row is None or row.fixmedins_code != call.fixmedins_code:
+        raise YidiError(NOT_FOUND, what="签到 / sign-in", key=str(node.get("sign_no")))
+    row.signed_out_at = call.now
+    return {"signoutoutb": {"sign_time": call.now.strftime("%Y-%m-%d %H:%M:%S")}}
+
+
+def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """1101: by e-voucher token (01), ID card (02) or social security card (03, card_sn required)."""
+    node = _node(data, "data")
+    cert_type = st._str(node, "mdtrt_cert_type", max_len=2)
+    cert_no = st._str(node, "mdtrt_cert_no", max_len=600)
+    person: Person | None
+    if cert_type == "01":
+        person = session.get(Person, verify_evoucher(cert_no, call.now))
+    elif cert_type in ("02", "03"):
+        if cert_type == "03" and not st._str(node, "card_sn", required=False, max_len=32):
+            raise YidiError(
+                BAD_INPUT, field="card_sn", problem="is required for a social security card / 社保卡须填卡识别码"
+            )
+        certno = st._str(node, "certno", required=False, max_len=50) or cert_no
+        try:
+            person = find_by_certno(session, validate_certno(certno))
+        except YidiError as exc:
+            raise YidiError(BAD_INPUT, field="mdtrt_cert_no", problem=exc.message_en) from None
+    else:
+        raise YidiError(BAD_INPUT, field="mdtrt_cert_type", problem="must be 01, 02 or 03 / 应为01、02或03")
+    if person is None:
+        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key="(certificate)")
+    person = get_person(session, person.psn_no)
+    age = (
+        call.now.date().year
+        - person.brdy.year
+        - ((call.now.month, call.now.day) < (person.brdy.month, person.brdy.day))
+    )
+    return {
+        # The institution is neither the person nor their agency: the ID number is masked.
+        "baseinfo": {
+            "psn_no": person.psn_no,
+            "psn_cert_type": person.psn_cert_type,
+            "certno": person.certno_masked,
+            "psn_name": person.psn_name,
+            "gend": person.gend,
+            "brdy": str(person.brdy),
+            "age": str(age),
+        },
+        "insuinfo": [
+            {
+                "insutype": i.insutype,
+                "psn_type": i.psn_type,
+                "psn_insu_stas": i.psn_insu_stas,
+                "balc": str(i.balc),
+                "insuplc_admdvs": i.insuplc_admdvs,
+                "psn_insu_date": str(i.begndate),
+                "paus_insu_date": str(i.enddate) if i.enddate else "",
+                "cvlserv_flag": "1" if i.civil_servant else "0",
+                "emp_name": i.emp_name or "",
+            }
+            for i in person.insurances
+        ],
+        "idetinfo": [],
+    }
+
+
+def institution_info(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """1201: designated institutions by code, name or type."""
+    node = _body(data, "medinsinfo") if isinstance(data.get("medinsinfo"), dict) else {}
+    stmt = select(Institution).order_by(Institution.fixmedins_code).limit(100)
+    if node.get("fixmedins_code"):
+        stmt = stmt.where(Institution.fixmedins_code == str(node["fixmedins_code"]))
+    if node.get("fixmedins_type"):
+        stmt = stmt.where(Institution.fixmedins_type == str(node["fixmedins_type"]))
+    if node.get("fixmedins_name"):
+        stmt = stmt.where(Institution.fixmedins_name.like(f"%{str(node['fixmedins_name'])[:50]}%"))
+    return {
+        "medinsinfo": [
+            {
+                "fixmedins_code": i.fixmedins_code,
+                "fixmedins_name": i.fixmedins_name,
+                "fixmedins_type": i.fixmedins_type,
+                "hosp_lv": i.hosp_lv or "",
+                "uscc": i.uscc or "",
+            }
+            for i in session.scalars(stmt)
+        ]
+    }
+
+
+@lru_cache(maxsize=1)
+def dictionaries() -> dict[str, dict[str, str]]:
+    text = resources.files("yidi.gateway").joinpath("data/dictionaries.yaml").read_text(encoding="utf-8")
+    return {k: {str(c): str(v) for c, v in table.items()} for k, table in yaml.safe_load(text).items()}
+
+
+def dictionary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """1901: a code table (`type`), or the list of tables when `type` is empty."""
+    name = st._str(data, "type", required=False, max_len=50)
+    tables = dictionaries()
+    if not name:
+        return {"list": [{"type": t, "label": t, "value": t} for t in sorted(tables)]}
+    if name not in tables:
+        raise YidiError(BAD_INPUT, field="type", problem=f"unknown code table {name} / 未知字典")
+    return {
+        "list": [
+            {
+                "type": name,
+                "label": label,
+                "value": code,
+                "parent_value": "",
+                "sort": str(n),
+                "vali_flag": "1",
+                "version": "1",
+            }
+            for n, (code, label) in enumerate(tables[name].items(), 1)
+        ]
+    }
+
+
+def benefit_check(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """2001: would the person be covered at this institution for this care on this date?"""
+    node = _body(data)
+    begntime = st._time(node, "begntime")
+    assert begntime is not None
+    from yidi.filing.service import coverage_for
+
+    decision = coverage_for(
+        session,
+        st._str(node, "psn_no", max_len=30),
+        call.fixmedins_code,
+        st._str(node, "med_type", max_len=6),
+        st._str(node, "dise_codg", required=False, max_len=30) or None,
+        begntime.date(),
+        st._str(node, "insutype", required=False, max_len=3) or None,
+    )
+    return {
+        "trtinfo": [
+            {
+                "fund_pay_type": "",
+                "trt_enjymnt_flag": "1" if decision.covered else "0",
+                "begndate": str(begntime.date()),
+                "enddate": "",
+                "trt_chk_rslt": "; ".join(decision.reasons),
+                "coverage": decision.coverage.value,
+                "category": decision.category.value,
+            }
+        ]
+    }
+
+
+def _reverse(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """2601: undo a one-sided 2207/2304 by its msgid; if it never arrived, it never will settle."""
+    omsgid, oinfno = st._str(data, "omsgid", max_len=30), st._str(data, "oinfno", max_len=5)
+    if oinfno[:4] not in ("2207", "2304"):
+        raise YidiError(BAD_INPUT, field="oinfno", problem="only 2207 or 2304 can be reversed / 仅可冲正2207或2304")
+    if not omsgid.startswith(call.fixmedins_code):
+        raise YidiError(NOT_FOUND, what="原交易 / original message", key=omsgid)
+    original = st.find_settlement_by_msgid(session, omsgid, oinfno[:4])
+    from yidi.gateway.service import tombstone
+
+    if original is None:
+        tombstone(session, call, omsgid, oinfno)
+        return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "nothing settled; the original is now refused"}
+    if original.status == "cancelled":
+        return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "already reversed"}
+    out = st.cancel_settlement(session, call, original.setl_id, None, st._str(data, "psn_no", max_len=30))
+    return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "reversed", **out}
+
+
+def _filing(fn: Callable[..., dict[str, Any]], node: str | None = None) -> Handler:
+    def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        body = _node(data, node) if node else (_body(data))
+        return fn(session, call.principal, body, call.now)
+
+    return handler
+
+
+def _query(fn: Callable[[Session, dict[str, Any]], dict[str, Any]]) -> Handler:
+    def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        body = _body(data)
+        return fn(session, body)
+
+    return handler
+
+
+def _with(node: str, fn: Callable[[Session, Call, dict[str, Any]], dict[str, Any]]) -> Handler:
+    def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        return fn(session, call, _node(data, node))
+
+    return handler
+
+
+def _data(fn: Callable[[Session, Call, dict[str, Any]], dict[str, Any]]) -> Handler:
+    def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        body = _body(data)
+        return fn(session, call, body)
+
+    return handler
+
+
+def _register(kind: str, node: str | None) -> Handler:
+    def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        body = _node(data, node) if node else _body(data)
+        out = st.register_visit(session, call, body, kind)
+        if kind == "inpatient":
+            return {"result": {"mdtrt_id": out["mdtrt_id"], "psn_no": out["psn_no"], "ipt_otp_no": out["ipt_otp_no"]}}
+        return {"data": out}
+
+    return handler
+
+
+def _fees(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    return st.upload_fees(session, call, _rows(data, "feedetail"))
+
+
+def _fees_cancel_outpatient(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    body = _body(data)
+    return st.cancel_fees(
+        session,
+        call,
+        st._str(body, "mdtrt_id", max_len=30),
+        None,
+        st._str(body, "chrg_bchno", required=False, max_len=30) or None,
+    )
+
+
+def _fees_cancel_inpatient(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    for row in _rows(data, "data"):
+        st.cancel_fees(
+            session,
+            call,
+            st._str(row, "mdtrt_id", max_len=30),
+            st._str(row, "feedetl_sn", required=False, max_len=30) or None,
+            None,
+        )
+    return {}
+
+
+def _cancel_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    body = _body(data)
+    return st.cancel_settlement(
+        session,
+        call,
+        st._str(body, "setl_id", max_len=30),
+        st._str(body, "mdtrt_id", required=False, max_len=30) or None,
+        st._str(body, "psn_no", max_len=30),
+    )
+
+
+def _update_with_diseases(node: str) -> Handler:
+    def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        return st.update_visit(session, call, _node(data, node))
+
+    return handler
+
+
+# Transactions that change state (and so are replay-protected by msgid) and read-only ones alike.
+TRANSACTIONS: dict[str, Handler] = {
+    "9001": sign_in,
+    "9002": sign_out,
+    "1101": identify,
+    "1201": institution_info,
+    "1901": dictionary,
+    "2001": benefit_check,
+    "2201": _register("outpatient", None),
+    "2202": _data(st.cancel_visit),
+    "2203": _update_with_diseases("mdtrtinfo"),
+    "2204": _fees,
+    "2205": _fees_cancel_outpatient,
+    "2206": _data(st.presettle),
+    "2207": _data(st.settle),
+    "2208": _cancel_settlement,
+    "2401": _register("inpatient", "mdtrtinfo"),
+    "2402": lambda s, c, d: st.discharge(s, c, d),
+    "2403": _update_with_diseases("adminfo"),
+    "2404": _data(st.cancel_visit),
+    "2405": _data(lambda s, c, d: st.discharge(s, c, d, undo=True)),
+    "2301": _fees,
+    "2302": _fees_cancel_inpatient,
+    "2303": _data(st.presettle),
+    "2304": _data(st.settle),
+    "2305": _cancel_settlement,
+    "2601": _data(_reverse),
+    "2501": _filing(filing_tx.tx_2501, "refmedin"),
+    "2502": _filing(filing_tx.tx_2502),
+    "2503": _filing(filing_tx.tx_2503),
+    "2504": _filing(filing_tx.tx_2504),
+    "2505": _filing(filing_tx.tx_2505),
+    "2506": _filing(filing_tx.tx_2506),
+    "5201": _data(st.query_visits),
+    "5203": _data(st.query_settlement),
+    "5204": _data(st.query_fees),
+    "5206": _data(st.query_accumulators),
+    "5301": _query(filing_tx.tx_5301),
+    "5302": _query(filing_tx.tx_5302),
+    "5304": _query(filing_tx.tx_5304),
+}
+READ_ONLY = {"1101", "1201", "1901", "2001", "2206", "2303", "5201", "5203", "5204", "5206", "5301", "5302", "5304"}

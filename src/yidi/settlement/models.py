@@ -1,0 +1,155 @@
+"""Tables of direct settlement: visits, fee lines, settlements, accumulators and the message log."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from yidi.core.db import AwareDateTime, Base, Money, UnitPrice
+from yidi.people import models as _people_models  # noqa: F401 - the tables our foreign keys point at
+
+
+class Visit(Base):
+    """就诊 (mdtrt_id): an outpatient visit or an inpatient stay at one institution."""
+
+    __tablename__ = "visit"
+    __table_args__ = (UniqueConstraint("fixmedins_code", "ipt_otp_no"), Index("ix_visit_psn", "psn_no", "begntime"))
+
+    mdtrt_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    psn_no: Mapped[str] = mapped_column(String(30), ForeignKey("person.psn_no"))
+    insutype: Mapped[str] = mapped_column(String(3))
+    insuplc_admdvs: Mapped[str] = mapped_column(String(6))
+    fixmedins_code: Mapped[str] = mapped_column(String(12), ForeignKey("institution.fixmedins_code"))
+    mdtrtarea_admvs: Mapped[str] = mapped_column(String(6))
+    kind: Mapped[str] = mapped_column(String(10))  # outpatient | inpatient
+    med_type: Mapped[str] = mapped_column(String(6))
+    ipt_otp_no: Mapped[str] = mapped_column(String(30))
+    begntime: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+    endtime: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
+    dise_codg: Mapped[str | None] = mapped_column(String(30))
+    dept_code: Mapped[str | None] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(12))  # registered | discharged | settled | cancelled
+    coverage: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the filing decision at registration
+    created_msgid: Mapped[str] = mapped_column(String(30))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    fees: Mapped[list[FeeRecord]] = relationship(back_populates="visit", order_by="FeeRecord.id")
+
+
+class FeeRecord(Base):
+    """One uploaded fee line (2204/2301) with the catalogue's split."""
+
+    __tablename__ = "fee_line"
+    __table_args__ = (UniqueConstraint("mdtrt_id", "feedetl_sn"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    mdtrt_id: Mapped[str] = mapped_column(String(30), ForeignKey("visit.mdtrt_id"), index=True)
+    feedetl_sn: Mapped[str] = mapped_column(String(30))
+    chrg_bchno: Mapped[str | None] = mapped_column(String(30))
+    init_feedetl_sn: Mapped[str | None] = mapped_column(String(30))
+    med_list_codg: Mapped[str] = mapped_column(String(50))
+    medins_list_codg: Mapped[str | None] = mapped_column(String(150))
+    fee_ocur_time: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+    det_item_fee_sumamt: Mapped[Decimal] = mapped_column(Money)
+    cnt: Mapped[Decimal] = mapped_column(Numeric(16, 4))
+    pric: Mapped[Decimal] = mapped_column(UnitPrice)
+    fulamt_ownpay_amt: Mapped[Decimal] = mapped_column(Money)
+    overlmt_amt: Mapped[Decimal] = mapped_column(Money)
+    preselfpay_amt: Mapped[Decimal] = mapped_column(Money)
+    inscp_scp_amt: Mapped[Decimal] = mapped_column(Money)
+    chrgitm_lv: Mapped[str | None] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(10))  # active | cancelled | settled
+    setl_id: Mapped[str | None] = mapped_column(String(30))
+
+    visit: Mapped[Visit] = relationship(back_populates="fees")
+
+
+class Settlement(Base):
+    """A settlement (setl_id) or its cancellation record (negative amounts, own setl_id)."""
+
+    __tablename__ = "settlement"
+    __table_args__ = (Index("ix_settlement_psn_year", "psn_no", "insutype", "year"),)
+
+    setl_id: Mapped[str] = mapped_column(String(30), primary_key=True)
+    mdtrt_id: Mapped[str] = mapped_column(String(30), ForeignKey("visit.mdtrt_id"), index=True)
+    psn_no: Mapped[str] = mapped_column(String(30), ForeignKey("person.psn_no"))
+    insutype: Mapped[str] = mapped_column(String(3))
+    fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
+    insuplc_admdvs: Mapped[str] = mapped_column(String(6))
+    mdtrtarea_admvs: Mapped[str] = mapped_column(String(6))
+    med_type: Mapped[str] = mapped_column(String(6))
+    setl_time: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+    year: Mapped[int] = mapped_column(Integer)
+    service_date: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10))  # settled | cancelled | reversal
+    reverses: Mapped[str | None] = mapped_column(String(30))  # setl_id this record cancels
+    msgid: Mapped[str] = mapped_column(String(30), index=True)  # medins_setl_id
+    infno: Mapped[str] = mapped_column(String(5))
+    medfee_sumamt: Mapped[Decimal] = mapped_column(Money)
+    fulamt_ownpay_amt: Mapped[Decimal] = mapped_column(Money)
+    overlmt_selfpay: Mapped[Decimal] = mapped_column(Money)
+    preselfpay_amt: Mapped[Decimal] = mapped_column(Money)
+    inscp_scp_amt: Mapped[Decimal] = mapped_column(Money)
+    act_pay_dedc: Mapped[Decimal] = mapped_column(Money)
+    hifp_pay: Mapped[Decimal] = mapped_column(Money)
+    pool_prop_selfpay: Mapped[Decimal] = mapped_column(Numeric(6, 4))
+    cvlserv_pay: Mapped[Decimal] = mapped_column(Money)
+    hifmi_pay: Mapped[Decimal] = mapped_column(Money)
+    hifob_pay: Mapped[Decimal] = mapped_column(Money)
+    maf_pay: Mapped[Decimal] = mapped_column(Money)
+    oth_pay: Mapped[Decimal] = mapped_column(Money)
+    fund_pay_sumamt: Mapped[Decimal] = mapped_column(Money)
+    psn_part_amt: Mapped[Decimal] = mapped_column(Money)
+    acct_pay: Mapped[Decimal] = mapped_column(Money)
+    psn_cash_pay: Mapped[Decimal] = mapped_column(Money)
+    balc: Mapped[Decimal] = mapped_column(Money)
+    setldetail: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    increments: Mapped[dict[str, str]] = mapped_column(JSON)  # accumulator key → amount (as text)
+    category: Mapped[str] = mapped_column(String(20))  # filing category that set the ratio
+
+
+class Accumulator(Base):
+    """Year-to-date amounts of one person and insurance type (deductible used, fund paid toward caps, …).
+
+    Money keys hold fen; count keys (inpatient stays) hold plain counts. Updated only inside the settlement's
+    transaction, after locking the person's insurance row.
+    """
+
+    __tablename__ = "accumulator"
+
+    psn_no: Mapped[str] = mapped_column(String(30), ForeignKey("person.psn_no"), primary_key=True)
+    insutype: Mapped[str] = mapped_column(String(3), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class MessageLog(Base):
+    """Every gateway request and its answer, by msgid: a replay returns the stored answer."""
+
+    __tablename__ = "message_log"
+
+    msgid: Mapped[str] = mapped_column(String(30), primary_key=True)
+    infno: Mapped[str] = mapped_column(String(5))
+    fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+    infcode: Mapped[int] = mapped_column(Integer)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    serial: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class OperatorSignIn(Base):
+    """9001 sign-in of an operator at an institution for the day (sign_no)."""
+
+    __tablename__ = "operator_sign_in"
+
+    sign_no: Mapped[str] = mapped_column(String(30), primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
+    opter_no: Mapped[str] = mapped_column(String(30))
+    sign_time: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+    signed_out_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
