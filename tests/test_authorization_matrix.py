@@ -56,6 +56,20 @@ def person_or_own_staff(outcome: int | str) -> dict[str, int | str]:
 
 
 OWN_STAFF = {"anonymous": "E_AUTH", "person": "E_FORBIDDEN", "inst_a": "E_FORBIDDEN", "inst_b": "E_FORBIDDEN"}
+GATEWAY_1901 = {
+    "infno": "1901",
+    "msgid": "H11010500001202506010900000001",
+    "mdtrtarea_admvs": "110000",
+    "insuplc_admdvs": "",
+    "recer_sys_code": "YBXT",
+    "infver": "V1.0",
+    "opter_type": "1",
+    "opter": "1",
+    "opter_name": "t",
+    "inf_time": "2025-06-01 09:00:00",
+    "fixmedins_code": "H11010500001",
+    "input": {"type": "med_type"},
+}
 NEW_PERSON = {
     "psn_no": "41110000000000000099",
     "psn_name": "测试某新",
@@ -179,6 +193,21 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
         {"enddate": "2027-06-30"},
         OWN_STAFF | {"staff_411100": 200, "clearing_411100": 200, "staff_110000": "E_NOT_FOUND"},
     ),
+    (
+        "POST",
+        "/fsi/api/rsfComIfsService/callService",
+        "/fsi/api/rsfComIfsService/callService",
+        GATEWAY_1901,
+        {
+            "anonymous": "E_AUTH",
+            "person": "E_FORBIDDEN",
+            "staff_411100": "E_FORBIDDEN",
+            "clearing_411100": "E_FORBIDDEN",
+            "staff_110000": "E_FORBIDDEN",
+            "inst_a": 200,
+            "inst_b": 200,
+        },
+    ),  # inst_b gets infcode -1 (not its msgid)
     ("GET", "/api/v1/parameters", "/api/v1/parameters", None, STAFF_ONLY),
     ("GET", "/api/v1/parameters/national", "/api/v1/parameters/national?date=2025-06-01", None, STAFF_ONLY),
     ("GET", "/api/v1/parameters/{region}", "/api/v1/parameters/411100?date=2025-06-01", None, STAFF_ONLY),

@@ -151,7 +151,7 @@ def test_e1_langfang_retiree_chronic_in_beijing(http: TestClient, db: Database) 
         line("1", ACARBOSE, "2022-07-01 09:10:00", "32.52", "1", "32.52"),
         line("2", REPAGLINIDE, "2022-07-01 09:10:00", "31.77", "1", "31.77"),
     ]
-    psn_no, region, flow = outpatient(client, "131002195101109749", "2022-07-01", "14", "M01600", lines, "E1")
+    _, region, flow = outpatient(client, "131002195101109749", "2022-07-01", "14", "M01600", lines, "E1")
     pre = flow["pre"]
     assert (pre["medfee_sumamt"], pre["preselfpay_amt"], pre["inscp_scp_amt"]) == ("64.29", "3.18", "61.11")
     assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["psn_part_amt"]) == ("0.00", "48.89", "15.40")

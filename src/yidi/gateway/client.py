@@ -3,7 +3,7 @@
     from yidi.gateway.client import GatewayClient
     his = GatewayClient("http://127.0.0.1:8000", fixmedins_code="H11010500001", key_id="H11010500001-demo",
                         key="demo-secret-H11010500001", mdtrtarea_admvs="110000", fixmedins_name="北京演示第一医院")
-    person = his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "<ID number>", "psn_cert_type": "01"}})
+    person = his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "<ID>", "psn_cert_type": "01"}})
 
 `call` builds the envelope (msgid = institution code + yyyyMMddHHmmss + 4-digit sequence, unique per client),
 signs the request, posts it and returns `output`; it raises `GatewayError` when `infcode` is not 0 **or**
