@@ -370,3 +370,94 @@ def test_code_tables_sign_in_and_queries(http: TestClient, db: Database) -> None
     assert benefit["trtinfo"][0]["trt_enjymnt_flag"] == "1"
     with db.read_only() as s:
         assert s.scalar(select(func.count()).select_from(MessageLog)) >= 5
+
+
+def test_inpatient_stay_admit_fees_discharge_settle_cancel(http: TestClient, db: Database) -> None:
+    """漯河 retiree filed to 北京: first-stay deductible 700 (level 3, 2025), then 83 % in the first band."""
+    psn = "41110000000000000001"
+    approved_filing(db, psn, "411100", "110000", dt.date(2025, 6, 1))
+    client = his(http)
+    person = client.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "411102195603129013"}})
+    region = person["insuinfo"][0]["insuplc_admdvs"]
+    adm = client.call(
+        "2401",
+        {
+            "mdtrtinfo": {
+                "psn_no": psn,
+                "insutype": "310",
+                "begntime": "2025-06-05 08:00:00",
+                "mdtrt_cert_type": "02",
+                "mdtrt_cert_no": "411102195603129013",
+                "med_type": "21",
+                "ipt_no": "ZY2025001",
+                "adm_dept_codg": "D12",
+                "dise_codg": "I10.x00",
+            },
+            "diseinfo": [],
+        },
+        region,
+    )
+    mdtrt_id = adm["result"]["mdtrt_id"]
+    fees = [
+        line(str(n), ACARBOSE, f"2025-06-0{5 + n} 10:00:00", "2000.00", "800", "2.5", mdtrt_id=mdtrt_id, psn_no=psn)
+        for n in range(5)
+    ]
+    result = client.call("2301", {"feedetail": fees}, region)["result"]
+    assert [r["inscp_scp_amt"] for r in result] == ["2000.00"] * 5
+    client.call("2302", {"data": [{"feedetl_sn": "4", "mdtrt_id": mdtrt_id, "psn_no": psn}]}, region)
+    client.call(
+        "2301",
+        {
+            "feedetail": [
+                line("5", ACARBOSE, "2025-06-09 10:00:00", "2000.00", "800", "2.5", mdtrt_id=mdtrt_id, psn_no=psn)
+            ]
+        },
+        region,
+    )
+    with pytest.raises(GatewayError, match="S_STATE"):  # not discharged yet: 2405 refused
+        client.call("2405", {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn}}, region)
+    client.call(
+        "2402",
+        {
+            "dscginfo": {
+                "mdtrt_id": mdtrt_id,
+                "psn_no": psn,
+                "insutype": "310",
+                "endtime": "2025-06-10 09:00:00",
+                "dscg_way": "1",
+            },
+            "diseinfo": [],
+        },
+        region,
+    )
+    payload = {
+        "data": {
+            "psn_no": psn,
+            "mdtrt_id": mdtrt_id,
+            "insutype": "310",
+            "medfee_sumamt": "10000.00",
+            "mdtrt_cert_type": "02",
+            "mid_setl_flag": "0",
+            "acct_used_flag": "1",
+        }
+    }
+    pre = client.call("2303", payload, region)["setlinfo"]
+    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["pool_prop_selfpay"]) == ("700.00", "7719.00", "0.8300")
+    out = client.call("2304", payload, region)
+    info = out["setlinfo"]
+    assert info["hifp_pay"] == "7719.00" and info["psn_part_amt"] == "2281.00"
+    assert info["acct_pay"] == "2281.00" and info["psn_cash_pay"] == "0.00"  # the account (3,250.40) pays first
+    assert Decimal(info["balc"]) == Decimal("3250.40") - Decimal("2281.00")
+    cum = {
+        c["cum_type_code"]: c["cum"]
+        for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
+    }
+    assert cum["inpatient.stays"] == "1" and cum["basic.fund"] == "7719.00"
+    client.call("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn}}, region)
+    cum = {
+        c["cum_type_code"]: c["cum"]
+        for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
+    }
+    assert cum["inpatient.stays"] == "0" and cum["basic.fund"] == "0.00"
+    again = client.call("2304", payload, region)["setlinfo"]
+    assert again["act_pay_dedc"] == "700.00" and again["balc"] == info["balc"]  # the stay is again the first one

@@ -228,7 +228,7 @@ def test_cli_params_check_and_show(copy: Path) -> None:
     assert "outpatient.yaml" in bad.output and "ratio.default.level_1" in bad.output
     shown = runner.invoke(app, ["params", "show", "411100", "--date", "2025-06-01"])
     assert shown.exit_code == 0
-    assert "annual_cap: '300000'" in shown.output and "seed 000" in shown.output
+    assert "annual_cap: '300000.00'" in shown.output and "seed 000" in shown.output
 
 
 def test_every_demo_region_has_a_tree(store: ParameterStore) -> None:

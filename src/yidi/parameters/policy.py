@@ -21,7 +21,7 @@ from yidi.reference.models import SettlementLevel
 def _two_places(v: Decimal) -> Decimal:
     if v != v.quantize(Decimal("0.01")):
         raise ValueError("an amount has at most two decimals")
-    return v
+    return v.quantize(Decimal("0.01"))  # 700 → 700.00, so every amount carries its fen
 
 
 Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False), AfterValidator(_two_places)]
