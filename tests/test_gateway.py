@@ -461,3 +461,15 @@ def test_inpatient_stay_admit_fees_discharge_settle_cancel(http: TestClient, db:
     assert cum["inpatient.stays"] == "0" and cum["basic.fund"] == "0.00"
     again = client.call("2304", payload, region)["setlinfo"]
     assert again["act_pay_dedc"] == "700.00" and again["balc"] == info["balc"]  # the stay is again the first one
+
+
+def test_his_demo_plays_against_the_app(http: TestClient) -> None:
+    from yidi.gateway.his_demo import run
+
+    lines: list[str] = []
+    result = run("http://testserver", lines.append, http=http)
+    text = "\n".join(lines)
+    assert "HIS demo finished" in text and "infcode -1" not in text
+    first, second = result["inpatient_first"]["setlinfo"], result["inpatient_second"]["setlinfo"]
+    assert first["setl_id"] != second["setl_id"] and first["hifp_pay"] == second["hifp_pay"]
+    assert Decimal(result["outpatient"]["setlinfo"]["hifp_pay"]) > 0

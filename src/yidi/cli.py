@@ -280,6 +280,19 @@ def filing_expire(
     typer.echo(json.dumps(counts))
 
 
+@app.command("his-demo")
+def his_demo(url: Annotated[str, typer.Option(help="Platform base URL")] = "http://127.0.0.1:8000") -> None:
+    """Play a hospital's HIS against a running platform (demo data), printing each request and answer."""
+    from yidi.gateway.client import GatewayError
+    from yidi.gateway.his_demo import run
+
+    try:
+        run(url, typer.echo)
+    except GatewayError as exc:
+        typer.echo(f"HIS demo stopped: {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 def main() -> None:
     try:
         app()
