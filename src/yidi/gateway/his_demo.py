@@ -18,7 +18,7 @@ from yidi.core.clock import SHANGHAI
 from yidi.gateway.client import GatewayClient, GatewayError
 
 PSN, CERTNO, HOSP = "41110000000000000001", "411102195603129013", "H11010500001"
-PERSON_PASSWORD = "Demo-Person-2026"
+PERSON_PASSWORD = "Demo-Person-2026"  # noqa: S105 - the documented demo password
 NIFEDIPINE, ACARBOSE, MRI = "XC08CAA276A679591896000", "XA10BFA331A740537984000", "002101010040000"
 TITLES = {
     "1101": "人员信息获取 person",
