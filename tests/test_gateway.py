@@ -473,3 +473,26 @@ def test_his_demo_plays_against_the_app(http: TestClient) -> None:
     first, second = result["inpatient_first"]["setlinfo"], result["inpatient_second"]["setlinfo"]
     assert first["setl_id"] != second["setl_id"] and first["hifp_pay"] == second["hifp_pay"]
     assert Decimal(result["outpatient"]["setlinfo"]["hifp_pay"]) > 0
+
+
+def test_summary_reconciliation_3201(http: TestClient, db: Database) -> None:
+    approved_filing(db, "45060000000000000001", "450600", "110000", dt.date(2025, 6, 3))
+    client = his(http)
+    lines = [line("1", NIFEDIPINE, "2025-06-03 10:00:00", "200.00", "100", "2")]
+    _, region, flow = outpatient(client, "450602195409299696", "2025-06-03", "14", "M03900", lines, "S1")
+    setl = client.call("2207", flow["input"], region)["setlinfo"]  # type: ignore[arg-type]
+    today = setl["setl_time"][:10]
+    query = {
+        "insutype": "310",
+        "clr_type": "11",
+        "setl_optins": "450600",
+        "stmt_begndate": today,
+        "stmt_enddate": today,
+        "medfee_sumamt": "200.00",
+        "fund_pay_sumamt": "112.50",
+        "acct_pay": "0.00",
+        "fixmedins_setl_cnt": "1",
+    }
+    assert client.call("3201", {"data": query}, region)["stmtinfo"]["stmt_rslt"] == "0"
+    off = client.call("3201", {"data": {**query, "fund_pay_sumamt": "112.00"}}, region)["stmtinfo"]
+    assert off["stmt_rslt"] == "1" and "fund_pay_sumamt" in off["stmt_rslt_dscr"]

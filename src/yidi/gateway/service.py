@@ -19,8 +19,8 @@ from yidi.gateway import envelope
 from yidi.gateway.transactions import READ_ONLY, TRANSACTIONS
 from yidi.reference.models import Institution
 from yidi.reference.rules import divisions
+from yidi.settlement.inputs import Call
 from yidi.settlement.models import MessageLog
-from yidi.settlement.service import Call
 
 log = logging.getLogger("yidi.gateway")
 
@@ -161,6 +161,6 @@ def _check_region(session: Session, env: envelope.Envelope) -> None:
 
 
 def envelope_error(field: str, problem: str) -> YidiError:
-    from yidi.settlement.service import BAD_INPUT
+    from yidi.settlement.inputs import BAD_INPUT
 
     return YidiError(BAD_INPUT, field=field, problem=problem)

@@ -19,9 +19,10 @@ from yidi.people.models import Person
 from yidi.people.service import find_by_certno, get_person
 from yidi.reference.models import Institution
 from yidi.security.evoucher import verify_evoucher
+from yidi.settlement import inputs, queries, reconciliation, visits
 from yidi.settlement import service as st
+from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import OperatorSignIn
-from yidi.settlement.service import BAD_INPUT, Call
 
 Handler = Callable[[Session, Call, dict[str, Any]], dict[str, Any]]
 
@@ -53,7 +54,7 @@ def sign_in(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
         OperatorSignIn(
             sign_no=sign_no,
             fixmedins_code=call.fixmedins_code,
-            opter_no=st._str(node, "opter_no", max_len=30),
+            opter_no=inputs._str(node, "opter_no", max_len=30),
             sign_time=call.now,
         )
     )
@@ -62,7 +63,7 @@ def sign_in(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
 
 def sign_out(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     node = _node(data, "signOut")
-    row = session.get(OperatorSignIn, st._str(node, "sign_no", max_len=30))
+    row = session.get(OperatorSignIn, inputs._str(node, "sign_no", max_len=30))
     if row is None or row.fixmedins_code != call.fixmedins_code:
         raise YidiError(NOT_FOUND, what="签到 / sign-in", key=str(node.get("sign_no")))
     row.signed_out_at = call.now
@@ -72,17 +73,17 @@ def sign_out(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
 def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """1101: by e-voucher token (01), ID card (02) or social security card (03, card_sn required)."""
     node = _node(data, "data")
-    cert_type = st._str(node, "mdtrt_cert_type", max_len=2)
-    cert_no = st._str(node, "mdtrt_cert_no", max_len=600)
+    cert_type = inputs._str(node, "mdtrt_cert_type", max_len=2)
+    cert_no = inputs._str(node, "mdtrt_cert_no", max_len=600)
     person: Person | None
     if cert_type == "01":
         person = session.get(Person, verify_evoucher(cert_no, call.now))
     elif cert_type in ("02", "03"):
-        if cert_type == "03" and not st._str(node, "card_sn", required=False, max_len=32):
+        if cert_type == "03" and not inputs._str(node, "card_sn", required=False, max_len=32):
             raise YidiError(
                 BAD_INPUT, field="card_sn", problem="is required for a social security card / 社保卡须填卡识别码"
             )
-        certno = st._str(node, "certno", required=False, max_len=50) or cert_no
+        certno = inputs._str(node, "certno", required=False, max_len=50) or cert_no
         try:
             person = find_by_certno(session, validate_certno(certno))
         except YidiError as exc:
@@ -158,7 +159,7 @@ def dictionaries() -> dict[str, dict[str, str]]:
 
 def dictionary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """1901: a code table (`type`), or the list of tables when `type` is empty."""
-    name = st._str(data, "type", required=False, max_len=50)
+    name = inputs._str(data, "type", required=False, max_len=50)
     tables = dictionaries()
     if not name:
         return {"list": [{"type": t, "label": t, "value": t} for t in sorted(tables)]}
@@ -183,18 +184,18 @@ def dictionary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, 
 def benefit_check(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """2001: would the person be covered at this institution for this care on this date?"""
     node = _body(data)
-    begntime = st._time(node, "begntime")
+    begntime = inputs._time(node, "begntime")
     assert begntime is not None
     from yidi.filing.service import coverage_for
 
     decision = coverage_for(
         session,
-        st._str(node, "psn_no", max_len=30),
+        inputs._str(node, "psn_no", max_len=30),
         call.fixmedins_code,
-        st._str(node, "med_type", max_len=6),
-        st._str(node, "dise_codg", required=False, max_len=30) or None,
+        inputs._str(node, "med_type", max_len=6),
+        inputs._str(node, "dise_codg", required=False, max_len=30) or None,
         begntime.date(),
-        st._str(node, "insutype", required=False, max_len=3) or None,
+        inputs._str(node, "insutype", required=False, max_len=3) or None,
     )
     return {
         "trtinfo": [
@@ -213,7 +214,7 @@ def benefit_check(session: Session, call: Call, data: dict[str, Any]) -> dict[st
 
 def _reverse(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """2601: undo a one-sided 2207/2304 by its msgid; if it never arrived, it never will settle."""
-    omsgid, oinfno = st._str(data, "omsgid", max_len=30), st._str(data, "oinfno", max_len=5)
+    omsgid, oinfno = inputs._str(data, "omsgid", max_len=30), inputs._str(data, "oinfno", max_len=5)
     if oinfno[:4] not in ("2207", "2304"):
         raise YidiError(BAD_INPUT, field="oinfno", problem="only 2207 or 2304 can be reversed / 仅可冲正2207或2304")
     if not omsgid.startswith(call.fixmedins_code):
@@ -226,7 +227,7 @@ def _reverse(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
         return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "nothing settled; the original is now refused"}
     if original.status == "cancelled":
         return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "already reversed"}
-    out = st.cancel_settlement(session, call, original.setl_id, None, st._str(data, "psn_no", max_len=30))
+    out = st.cancel_settlement(session, call, original.setl_id, None, inputs._str(data, "psn_no", max_len=30))
     return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "reversed", **out}
 
 
@@ -264,7 +265,7 @@ def _data(fn: Callable[[Session, Call, dict[str, Any]], dict[str, Any]]) -> Hand
 def _register(kind: str, node: str | None) -> Handler:
     def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
         body = _node(data, node) if node else _body(data)
-        out = st.register_visit(session, call, body, kind)
+        out = visits.register_visit(session, call, body, kind)
         if kind == "inpatient":
             return {"result": {"mdtrt_id": out["mdtrt_id"], "psn_no": out["psn_no"], "ipt_otp_no": out["ipt_otp_no"]}}
         return {"data": out}
@@ -273,27 +274,27 @@ def _register(kind: str, node: str | None) -> Handler:
 
 
 def _fees(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    return st.upload_fees(session, call, _rows(data, "feedetail"))
+    return visits.upload_fees(session, call, _rows(data, "feedetail"))
 
 
 def _fees_cancel_outpatient(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     body = _body(data)
-    return st.cancel_fees(
+    return visits.cancel_fees(
         session,
         call,
-        st._str(body, "mdtrt_id", max_len=30),
+        inputs._str(body, "mdtrt_id", max_len=30),
         None,
-        st._str(body, "chrg_bchno", required=False, max_len=30) or None,
+        inputs._str(body, "chrg_bchno", required=False, max_len=30) or None,
     )
 
 
 def _fees_cancel_inpatient(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     for row in _rows(data, "data"):
-        st.cancel_fees(
+        visits.cancel_fees(
             session,
             call,
-            st._str(row, "mdtrt_id", max_len=30),
-            st._str(row, "feedetl_sn", required=False, max_len=30) or None,
+            inputs._str(row, "mdtrt_id", max_len=30),
+            inputs._str(row, "feedetl_sn", required=False, max_len=30) or None,
             None,
         )
     return {}
@@ -304,15 +305,15 @@ def _cancel_settlement(session: Session, call: Call, data: dict[str, Any]) -> di
     return st.cancel_settlement(
         session,
         call,
-        st._str(body, "setl_id", max_len=30),
-        st._str(body, "mdtrt_id", required=False, max_len=30) or None,
-        st._str(body, "psn_no", max_len=30),
+        inputs._str(body, "setl_id", max_len=30),
+        inputs._str(body, "mdtrt_id", required=False, max_len=30) or None,
+        inputs._str(body, "psn_no", max_len=30),
     )
 
 
 def _update_with_diseases(node: str) -> Handler:
     def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-        return st.update_visit(session, call, _node(data, node))
+        return visits.update_visit(session, call, _node(data, node))
 
     return handler
 
@@ -326,7 +327,7 @@ TRANSACTIONS: dict[str, Handler] = {
     "1901": dictionary,
     "2001": benefit_check,
     "2201": _register("outpatient", None),
-    "2202": _data(st.cancel_visit),
+    "2202": _data(visits.cancel_visit),
     "2203": _update_with_diseases("mdtrtinfo"),
     "2204": _fees,
     "2205": _fees_cancel_outpatient,
@@ -334,10 +335,10 @@ TRANSACTIONS: dict[str, Handler] = {
     "2207": _data(st.settle),
     "2208": _cancel_settlement,
     "2401": _register("inpatient", "mdtrtinfo"),
-    "2402": lambda s, c, d: st.discharge(s, c, d),
+    "2402": lambda s, c, d: visits.discharge(s, c, d),
     "2403": _update_with_diseases("adminfo"),
-    "2404": _data(st.cancel_visit),
-    "2405": _data(lambda s, c, d: st.discharge(s, c, d, undo=True)),
+    "2404": _data(visits.cancel_visit),
+    "2405": _data(lambda s, c, d: visits.discharge(s, c, d, undo=True)),
     "2301": _fees,
     "2302": _fees_cancel_inpatient,
     "2303": _data(st.presettle),
@@ -350,12 +351,28 @@ TRANSACTIONS: dict[str, Handler] = {
     "2504": _filing(filing_tx.tx_2504),
     "2505": _filing(filing_tx.tx_2505),
     "2506": _filing(filing_tx.tx_2506),
-    "5201": _data(st.query_visits),
-    "5203": _data(st.query_settlement),
-    "5204": _data(st.query_fees),
-    "5206": _data(st.query_accumulators),
+    "3201": _data(reconciliation.summary),
+    "5201": _data(queries.query_visits),
+    "5203": _data(queries.query_settlement),
+    "5204": _data(queries.query_fees),
+    "5206": _data(queries.query_accumulators),
     "5301": _query(filing_tx.tx_5301),
     "5302": _query(filing_tx.tx_5302),
     "5304": _query(filing_tx.tx_5304),
 }
-READ_ONLY = {"1101", "1201", "1901", "2001", "2206", "2303", "5201", "5203", "5204", "5206", "5301", "5302", "5304"}
+READ_ONLY = {
+    "1101",
+    "1201",
+    "1901",
+    "2001",
+    "2206",
+    "2303",
+    "3201",
+    "5201",
+    "5203",
+    "5204",
+    "5206",
+    "5301",
+    "5302",
+    "5304",
+}

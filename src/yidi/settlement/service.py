@@ -1,5 +1,4 @@
-"""Settlement use cases behind the outpatient (2201–2208), inpatient (2401–2405, 2301–2305), reversal (2601)
-and query (5201–5206) transactions.
+"""Settling: 2206/2303 pre-settle, 2207/2304 settle, 2208/2305 (and 2601) cancel.
 
 A settlement locks the person's insurance row first (`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises
 writers), reads the year-to-date accumulators, runs the pure engine and writes the settlement, the fee lines'
@@ -20,306 +19,31 @@ from sqlalchemy.orm import Session
 
 from yidi.catalog.service import as_entry, items_at
 from yidi.core import audit
-from yidi.core.clock import SHANGHAI
-from yidi.core.errors import NOT_FOUND, ErrorKind, YidiError
+from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
-from yidi.core.money import from_fen, parse_amount, to_fen
-from yidi.core.principal import Principal
+from yidi.core.money import from_fen, to_fen
 from yidi.filing.coverage import Care, Coverage
 from yidi.filing.service import MED_TYPE_CARE, coverage_for
 from yidi.parameters.policy import FilingCategory
 from yidi.parameters.store import default_store
-from yidi.people.models import Insurance, Person
+from yidi.people.models import Insurance
 from yidi.reference.models import Institution, ServiceKind, SettlementLevel
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
 from yidi.settlement import engine
+from yidi.settlement.inputs import (
+    BAD_INPUT,
+    COUNT_KEYS,
+    MISMATCH,
+    OUTPATIENT_TYPES,
+    REFUSED,
+    STATE,
+    Call,
+    _amount,
+    _str,
+)
 from yidi.settlement.models import Accumulator, FeeRecord, Settlement, Visit
-
-REFUSED = ErrorKind("S_REFUSED", "不能直接结算：{reason}", "cannot settle directly: {reason}", 422)
-BAD_INPUT = ErrorKind("S_INPUT", "输入有误：{field} {problem}", "bad input: {field} {problem}", 422)
-STATE = ErrorKind(
-    "S_STATE", "就诊 {mdtrt_id} 当前为{status}，不能{action}", "visit {mdtrt_id} is {status}; cannot {action}", 409
-)
-MISMATCH = ErrorKind(
-    "S_MISMATCH",
-    "{field} 与已上传费用不符：传入 {given}，应为 {expected}",
-    "{field} does not match the uploaded fees: given {given}, expected {expected}",
-    422,
-)
-COUNT_KEYS = {engine.Acc.INPATIENT_STAYS.value}
-OUTPATIENT_TYPES = {"11", "12", "13", "14", "19", "51"}
-
-
-@dataclass(frozen=True)
-class Call:
-    principal: Principal  # the institution (signed request)
-    msgid: str
-    infno: str
-    now: dt.datetime
-    insuplc_admdvs: str
-
-    @property
-    def fixmedins_code(self) -> str:
-        return self.principal.subject
-
-
-def _str(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = 100) -> str:
-    value = data.get(name)
-    if value is None or str(value).strip() == "":
-        if required:
-            raise YidiError(BAD_INPUT, field=name, problem="is required / 必填")
-        return ""
-    text = str(value).strip()
-    if len(text) > max_len:
-        raise YidiError(BAD_INPUT, field=name, problem=f"longer than {max_len} / 超长")
-    return text
-
-
-def _time(data: dict[str, Any], name: str, *, required: bool = True) -> dt.datetime | None:
-    text = _str(data, name, required=required, max_len=19)
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text, fmt).replace(tzinfo=SHANGHAI)
-        except ValueError:
-            continue
-    raise YidiError(BAD_INPUT, field=name, problem="must be yyyy-MM-dd HH:mm:ss / 时间格式错误")
-
-
-def _amount(data: dict[str, Any], name: str) -> Decimal:
-    value = data.get(name)
-    if isinstance(value, float):
-        value = repr(value)  # JSON numbers arrive as float; keep the decimal digits the client sent
-    try:
-        return parse_amount(value if isinstance(value, str | int) else str(value))
-    except YidiError as exc:
-        raise YidiError(BAD_INPUT, field=name, problem=exc.message_en) from None
-
-
-def _decimal(data: dict[str, Any], name: str, places: int) -> Decimal:
-    value = data.get(name)
-    text = repr(value) if isinstance(value, float) else str(value)
-    try:
-        d = Decimal(text)
-    except Exception:
-        raise YidiError(BAD_INPUT, field=name, problem="not a number / 不是数字") from None
-    if not d.is_finite() or d != d.quantize(Decimal(1).scaleb(-places)) or abs(d) >= Decimal(10) ** 12:
-        raise YidiError(BAD_INPUT, field=name, problem=f"needs at most {places} decimals / 小数位过多")
-    return d
-
-
-# -- visits -----------------------------------------------------------------------------------------------
-
-
-def _person_insurance(session: Session, psn_no: str, insutype: str, *, lock: bool = False) -> tuple[Person, Insurance]:
-    person = session.get(Person, psn_no)
-    if person is None:
-        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
-    stmt = select(Insurance).where(Insurance.psn_no == psn_no, Insurance.insutype == insutype)
-    insurance = session.scalar(stmt.with_for_update() if lock else stmt)
-    if insurance is None:
-        raise YidiError(NOT_FOUND, what="参保记录 / insurance record", key=f"{psn_no}/{insutype}")
-    return person, insurance
-
-
-def own_visit(session: Session, call: Call, mdtrt_id: str, *, lock: bool = False) -> Visit:
-    stmt = select(Visit).where(Visit.mdtrt_id == mdtrt_id)
-    visit = session.scalar(stmt.with_for_update() if lock else stmt)
-    if visit is None or visit.fixmedins_code != call.fixmedins_code:
-        raise YidiError(NOT_FOUND, what="就诊 / visit", key=mdtrt_id)  # another institution's visit does not exist
-    return visit
-
-
-def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str) -> dict[str, Any]:
-    """2201 (outpatient) and 2401 (inpatient): the filing decision is taken at the admission date."""
-    psn_no, insutype = _str(data, "psn_no", max_len=30), _str(data, "insutype", max_len=3)
-    begntime = _time(data, "begntime")
-    assert begntime is not None
-    institution = get_institution(session, call.fixmedins_code)
-    _, insurance = _person_insurance(session, psn_no, insutype)
-    med_type = _str(data, "med_type", required=kind == "inpatient", max_len=6) or "11"
-    number = _str(data, "ipt_no" if kind == "inpatient" else "ipt_otp_no", max_len=30)
-    existing = session.scalar(
-        select(Visit).where(Visit.fixmedins_code == call.fixmedins_code, Visit.ipt_otp_no == number)
-    )
-    if existing is not None:
-        raise YidiError(BAD_INPUT, field="ipt_otp_no", problem=f"already registered as {existing.mdtrt_id} / 重复登记")
-    visit = Visit(
-        mdtrt_id=new_platform_id(PlatformIdKind.VISIT, institution.pooling_region, call.now),
-        psn_no=psn_no,
-        insutype=insutype,
-        insuplc_admdvs=insurance.insuplc_admdvs,
-        fixmedins_code=call.fixmedins_code,
-        mdtrtarea_admvs=institution.pooling_region,
-        kind=kind,
-        med_type=med_type,
-        ipt_otp_no=number,
-        begntime=begntime,
-        dise_codg=_str(data, "dise_codg", required=False, max_len=30) or None,
-        dept_code=_str(data, "dept_code" if kind == "outpatient" else "adm_dept_codg", required=False, max_len=30)
-        or None,
-        status="registered",
-        created_msgid=call.msgid,
-    )
-    session.add(visit)
-    session.flush()
-    audit.record(
-        session,
-        at=call.now,
-        actor_type="institution",
-        actor_id=call.fixmedins_code,
-        channel="interface",
-        action="visit.register",
-        entity_type="visit",
-        entity_id=visit.mdtrt_id,
-        msgid=call.msgid,
-        after={"psn_no": psn_no, "kind": kind, "med_type": med_type},
-    )
-    return {"mdtrt_id": visit.mdtrt_id, "psn_no": psn_no, "ipt_otp_no": number}
-
-
-def update_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    """2203 visit information (med_type, disease) / 2403 admission change."""
-    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30), lock=True)
-    if visit.status not in ("registered", "discharged"):
-        raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="change / 修改")
-    if data.get("med_type"):
-        visit.med_type = _str(data, "med_type", max_len=6)
-    if data.get("dise_codg"):
-        visit.dise_codg = _str(data, "dise_codg", max_len=30)
-    if data.get("begntime"):
-        visit.begntime = _time(data, "begntime") or visit.begntime
-    visit.version += 1
-    return {}
-
-
-def cancel_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    """2202 / 2404: only a visit with no settlement in force."""
-    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30), lock=True)
-    if visit.status == "settled":
-        raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="cancel / 撤销")
-    visit.status, visit.version = "cancelled", visit.version + 1
-    for fee in visit.fees:
-        fee.status = "cancelled"
-    return {}
-
-
-def discharge(session: Session, call: Call, data: dict[str, Any], undo: bool = False) -> dict[str, Any]:
-    """2402 discharge / 2405 discharge cancel."""
-    node = data.get("dscginfo")
-    info: dict[str, Any] = node if isinstance(node, dict) else data
-    visit = own_visit(session, call, _str(info, "mdtrt_id", max_len=30), lock=True)
-    if visit.kind != "inpatient" or visit.status not in (("discharged",) if undo else ("registered",)):
-        raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="discharge / 出院")
-    if undo:
-        visit.status, visit.endtime = "registered", None
-    else:
-        visit.endtime = _time(info, "endtime")
-        if visit.endtime is not None and visit.endtime < visit.begntime:
-            raise YidiError(BAD_INPUT, field="endtime", problem="before begntime / 早于入院时间")
-        visit.status = "discharged"
-    visit.version += 1
-    return {}
-
-
-# -- fee lines --------------------------------------------------------------------------------------------
-
-
-def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """2204 / 2301: store the lines and answer the treatment place's catalogue split of each."""
-    if not rows:
-        raise YidiError(BAD_INPUT, field="feedetail", problem="is empty / 为空")
-    if len(rows) > 2000:
-        raise YidiError(BAD_INPUT, field="feedetail", problem="more than 2000 lines / 超过2000条")
-    visits: dict[str, Visit] = {}
-    parsed = []
-    for n, row in enumerate(rows):
-        mdtrt_id = _str(row, "mdtrt_id", max_len=30)
-        visit = visits.get(mdtrt_id) or own_visit(session, call, mdtrt_id, lock=True)
-        visits[mdtrt_id] = visit
-        if visit.status not in ("registered", "discharged"):
-            raise YidiError(STATE, mdtrt_id=mdtrt_id, status=visit.status, action="upload fees / 上传费用")
-        when = _time(row, "fee_ocur_time")
-        assert when is not None
-        total, cnt, pric = _amount(row, "det_item_fee_sumamt"), _decimal(row, "cnt", 4), _decimal(row, "pric", 6)
-        if abs(cnt * pric - total) > Decimal("0.01") * max(Decimal(1), abs(cnt)):
-            raise YidiError(
-                BAD_INPUT, field=f"feedetail[{n}].det_item_fee_sumamt", problem="is not cnt × pric / 金额≠数量×单价"
-            )
-        parsed.append((visit, row, when, total, cnt, pric))
-    out = []
-    by_day: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
-    for visit, row, when, *_ in parsed:
-        by_day[(visit.mdtrtarea_admvs, when.date())].add(_str(row, "med_list_codg", max_len=50))
-    entries = {key: items_at(session, key[0], codes, key[1]) for key, codes in by_day.items()}
-    from yidi.catalog.rules import split_fee_line
-
-    for visit, row, when, total, cnt, pric in parsed:
-        code = _str(row, "med_list_codg", max_len=50)
-        item = entries[(visit.mdtrtarea_admvs, when.date())].get(code)
-        split = split_fee_line(as_entry(item) if item else None, total, cnt, pric)
-        sn = _str(row, "feedetl_sn", max_len=30)
-        if session.scalar(select(FeeRecord.id).where(FeeRecord.mdtrt_id == visit.mdtrt_id, FeeRecord.feedetl_sn == sn)):
-            raise YidiError(BAD_INPUT, field="feedetl_sn", problem=f"{sn} already uploaded / 重复上传")
-        session.add(
-            FeeRecord(
-                mdtrt_id=visit.mdtrt_id,
-                feedetl_sn=sn,
-                chrg_bchno=_str(row, "chrg_bchno", required=False, max_len=30) or None,
-                init_feedetl_sn=_str(row, "init_feedetl_sn", required=False, max_len=30) or None,
-                med_list_codg=code,
-                medins_list_codg=_str(row, "medins_list_codg", required=False, max_len=150) or None,
-                fee_ocur_time=when,
-                det_item_fee_sumamt=total,
-                cnt=cnt,
-                pric=pric,
-                fulamt_ownpay_amt=split.fulamt_ownpay_amt,
-                overlmt_amt=split.overlmt_amt,
-                preselfpay_amt=split.preselfpay_amt,
-                inscp_scp_amt=split.inscp_scp_amt,
-                chrgitm_lv=split.chrgitm_lv,
-                status="active",
-            )
-        )
-        out.append(
-            {
-                "feedetl_sn": sn,
-                "det_item_fee_sumamt": str(total),
-                "cnt": str(cnt),
-                "pric": str(pric),
-                "pric_uplmt_amt": str(split.pric_uplmt_amt) if split.pric_uplmt_amt is not None else "",
-                "selfpay_prop": str(split.selfpay_prop),
-                "fulamt_ownpay_amt": str(split.fulamt_ownpay_amt),
-                "overlmt_amt": str(split.overlmt_amt),
-                "preselfpay_amt": str(split.preselfpay_amt),
-                "inscp_scp_amt": str(split.inscp_scp_amt),
-                "chrgitm_lv": split.chrgitm_lv or "",
-                "med_chrgitm_type": item.med_chrgitm_type if item else "",
-                "lmt_used_flag": "0",
-            }
-        )
-    session.flush()
-    return {"result": out}
-
-
-def cancel_fees(
-    session: Session, call: Call, mdtrt_id: str, feedetl_sn: str | None, chrg_bchno: str | None
-) -> dict[str, Any]:
-    """2205 (by chrg_bchno, "0000" = all) / 2302 (by feedetl_sn, "0000" = all): unsettled lines only."""
-    visit = own_visit(session, call, mdtrt_id, lock=True)
-    for fee in visit.fees:
-        if fee.status != "active":
-            continue
-        if (feedetl_sn in (None, "0000") or fee.feedetl_sn == feedetl_sn) and (
-            chrg_bchno in (None, "0000") or fee.chrg_bchno == chrg_bchno
-        ):
-            fee.status = "cancelled"
-    return {}
-
-
-# -- settling ---------------------------------------------------------------------------------------------
+from yidi.settlement.visits import _person_insurance, own_visit
 
 
 def _accumulators(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Decimal]:
@@ -703,70 +427,3 @@ def find_settlement_by_msgid(session: Session, msgid: str, infno: str) -> Settle
 
 
 # -- queries ----------------------------------------------------------------------------------------------
-
-
-def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    """5203: a settlement of this institution."""
-    s = session.get(Settlement, _str(data, "setl_id", max_len=30))
-    if s is None or s.fixmedins_code != call.fixmedins_code or s.psn_no != _str(data, "psn_no", max_len=30):
-        raise YidiError(NOT_FOUND, what="结算 / settlement", key=str(data.get("setl_id")))
-    return _setlinfo(s)
-
-
-def query_visits(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    """5201: this institution's visits of a person in a period."""
-    begin, end = _time(data, "begntime"), _time(data, "endtime")
-    stmt = select(Visit).where(
-        Visit.psn_no == _str(data, "psn_no", max_len=30), Visit.fixmedins_code == call.fixmedins_code
-    )
-    rows = [
-        v
-        for v in session.scalars(stmt)
-        if (begin is None or v.begntime >= begin) and (end is None or v.begntime <= end)
-    ]
-    return {
-        "mdtrtinfo": [
-            {
-                "mdtrt_id": v.mdtrt_id,
-                "med_type": v.med_type,
-                "begntime": v.begntime.strftime("%Y-%m-%d %H:%M:%S"),
-                "status": v.status,
-                "dise_codg": v.dise_codg or "",
-            }
-            for v in rows
-        ]
-    }
-
-
-def query_fees(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    """5204: the fee lines of one of this institution's visits."""
-    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30))
-    return {
-        "feedetail": [
-            {
-                "feedetl_sn": f.feedetl_sn,
-                "med_list_codg": f.med_list_codg,
-                "det_item_fee_sumamt": str(f.det_item_fee_sumamt),
-                "inscp_scp_amt": str(f.inscp_scp_amt),
-                "status": f.status,
-                "setl_id": f.setl_id or "",
-            }
-            for f in visit.fees
-        ]
-    }
-
-
-def query_accumulators(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    """5206: year-to-date accumulators (cum_ym = yyyyMM; the year is taken from it)."""
-    psn_no = _str(data, "psn_no", max_len=30)
-    cum_ym = _str(data, "cum_ym", required=False, max_len=6) or call.now.strftime("%Y%m")
-    if not (cum_ym.isascii() and cum_ym.isdigit() and len(cum_ym) == 6):
-        raise YidiError(BAD_INPUT, field="cum_ym", problem="must be yyyyMM / 格式应为yyyyMM")
-    person = session.get(Person, psn_no)
-    if person is None:
-        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
-    out = []
-    for ins in person.insurances:
-        for key, value in sorted(_accumulators(session, psn_no, ins.insutype, int(cum_ym[:4])).items()):
-            out.append({"insutype": ins.insutype, "cum_ym": cum_ym, "cum_type_code": key, "cum": str(value)})
-    return {"cuminfo": out}

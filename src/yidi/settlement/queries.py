@@ -1,0 +1,82 @@
+"""Queries: 5201 visits, 5203 a settlement, 5204 fee lines, 5206 year-to-date accumulators."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yidi.core.errors import NOT_FOUND, YidiError
+from yidi.people.models import Person
+from yidi.settlement.inputs import BAD_INPUT, Call, _str, _time
+from yidi.settlement.models import Settlement, Visit
+from yidi.settlement.service import _accumulators, _setlinfo
+from yidi.settlement.visits import own_visit
+
+
+def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """5203: a settlement of this institution."""
+    s = session.get(Settlement, _str(data, "setl_id", max_len=30))
+    if s is None or s.fixmedins_code != call.fixmedins_code or s.psn_no != _str(data, "psn_no", max_len=30):
+        raise YidiError(NOT_FOUND, what="结算 / settlement", key=str(data.get("setl_id")))
+    return _setlinfo(s)
+
+
+def query_visits(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """5201: this institution's visits of a person in a period."""
+    begin, end = _time(data, "begntime"), _time(data, "endtime")
+    stmt = select(Visit).where(
+        Visit.psn_no == _str(data, "psn_no", max_len=30), Visit.fixmedins_code == call.fixmedins_code
+    )
+    rows = [
+        v
+        for v in session.scalars(stmt)
+        if (begin is None or v.begntime >= begin) and (end is None or v.begntime <= end)
+    ]
+    return {
+        "mdtrtinfo": [
+            {
+                "mdtrt_id": v.mdtrt_id,
+                "med_type": v.med_type,
+                "begntime": v.begntime.strftime("%Y-%m-%d %H:%M:%S"),
+                "status": v.status,
+                "dise_codg": v.dise_codg or "",
+            }
+            for v in rows
+        ]
+    }
+
+
+def query_fees(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """5204: the fee lines of one of this institution's visits."""
+    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30))
+    return {
+        "feedetail": [
+            {
+                "feedetl_sn": f.feedetl_sn,
+                "med_list_codg": f.med_list_codg,
+                "det_item_fee_sumamt": str(f.det_item_fee_sumamt),
+                "inscp_scp_amt": str(f.inscp_scp_amt),
+                "status": f.status,
+                "setl_id": f.setl_id or "",
+            }
+            for f in visit.fees
+        ]
+    }
+
+
+def query_accumulators(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """5206: year-to-date accumulators (cum_ym = yyyyMM; the year is taken from it)."""
+    psn_no = _str(data, "psn_no", max_len=30)
+    cum_ym = _str(data, "cum_ym", required=False, max_len=6) or call.now.strftime("%Y%m")
+    if not (cum_ym.isascii() and cum_ym.isdigit() and len(cum_ym) == 6):
+        raise YidiError(BAD_INPUT, field="cum_ym", problem="must be yyyyMM / 格式应为yyyyMM")
+    person = session.get(Person, psn_no)
+    if person is None:
+        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
+    out = []
+    for ins in person.insurances:
+        for key, value in sorted(_accumulators(session, psn_no, ins.insutype, int(cum_ym[:4])).items()):
+            out.append({"insutype": ins.insutype, "cum_ym": cum_ym, "cum_type_code": key, "cum": str(value)})
+    return {"cuminfo": out}

@@ -1,0 +1,229 @@
+"""Visits and fee lines: 2201/2401 register, 2203/2403 change, 2202/2404 cancel, 2402/2405 discharge,
+2204/2301 upload (answering the catalogue split of each line), 2205/2302 cancel lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from yidi.catalog.rules import split_fee_line
+from yidi.catalog.service import as_entry, items_at
+from yidi.core import audit
+from yidi.core.errors import NOT_FOUND, YidiError
+from yidi.core.ids import PlatformIdKind, new_platform_id
+from yidi.people.models import Insurance, Person
+from yidi.reference.service import get_institution
+from yidi.settlement.inputs import BAD_INPUT, STATE, Call, _amount, _decimal, _str, _time
+from yidi.settlement.models import FeeRecord, Visit
+
+
+def _person_insurance(session: Session, psn_no: str, insutype: str, *, lock: bool = False) -> tuple[Person, Insurance]:
+    person = session.get(Person, psn_no)
+    if person is None:
+        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
+    stmt = select(Insurance).where(Insurance.psn_no == psn_no, Insurance.insutype == insutype)
+    insurance = session.scalar(stmt.with_for_update() if lock else stmt)
+    if insurance is None:
+        raise YidiError(NOT_FOUND, what="参保记录 / insurance record", key=f"{psn_no}/{insutype}")
+    return person, insurance
+
+
+def own_visit(session: Session, call: Call, mdtrt_id: str, *, lock: bool = False) -> Visit:
+    stmt = select(Visit).where(Visit.mdtrt_id == mdtrt_id)
+    visit = session.scalar(stmt.with_for_update() if lock else stmt)
+    if visit is None or visit.fixmedins_code != call.fixmedins_code:
+        raise YidiError(NOT_FOUND, what="就诊 / visit", key=mdtrt_id)  # another institution's visit does not exist
+    return visit
+
+
+def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str) -> dict[str, Any]:
+    """2201 (outpatient) and 2401 (inpatient): the filing decision is taken at the admission date."""
+    psn_no, insutype = _str(data, "psn_no", max_len=30), _str(data, "insutype", max_len=3)
+    begntime = _time(data, "begntime")
+    assert begntime is not None
+    institution = get_institution(session, call.fixmedins_code)
+    _, insurance = _person_insurance(session, psn_no, insutype)
+    med_type = _str(data, "med_type", required=kind == "inpatient", max_len=6) or "11"
+    number = _str(data, "ipt_no" if kind == "inpatient" else "ipt_otp_no", max_len=30)
+    existing = session.scalar(
+        select(Visit).where(Visit.fixmedins_code == call.fixmedins_code, Visit.ipt_otp_no == number)
+    )
+    if existing is not None:
+        raise YidiError(BAD_INPUT, field="ipt_otp_no", problem=f"already registered as {existing.mdtrt_id} / 重复登记")
+    visit = Visit(
+        mdtrt_id=new_platform_id(PlatformIdKind.VISIT, institution.pooling_region, call.now),
+        psn_no=psn_no,
+        insutype=insutype,
+        insuplc_admdvs=insurance.insuplc_admdvs,
+        fixmedins_code=call.fixmedins_code,
+        mdtrtarea_admvs=institution.pooling_region,
+        kind=kind,
+        med_type=med_type,
+        ipt_otp_no=number,
+        begntime=begntime,
+        dise_codg=_str(data, "dise_codg", required=False, max_len=30) or None,
+        dept_code=_str(data, "dept_code" if kind == "outpatient" else "adm_dept_codg", required=False, max_len=30)
+        or None,
+        status="registered",
+        created_msgid=call.msgid,
+    )
+    session.add(visit)
+    session.flush()
+    audit.record(
+        session,
+        at=call.now,
+        actor_type="institution",
+        actor_id=call.fixmedins_code,
+        channel="interface",
+        action="visit.register",
+        entity_type="visit",
+        entity_id=visit.mdtrt_id,
+        msgid=call.msgid,
+        after={"psn_no": psn_no, "kind": kind, "med_type": med_type},
+    )
+    return {"mdtrt_id": visit.mdtrt_id, "psn_no": psn_no, "ipt_otp_no": number}
+
+
+def update_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """2203 visit information (med_type, disease) / 2403 admission change."""
+    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30), lock=True)
+    if visit.status not in ("registered", "discharged"):
+        raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="change / 修改")
+    if data.get("med_type"):
+        visit.med_type = _str(data, "med_type", max_len=6)
+    if data.get("dise_codg"):
+        visit.dise_codg = _str(data, "dise_codg", max_len=30)
+    if data.get("begntime"):
+        visit.begntime = _time(data, "begntime") or visit.begntime
+    visit.version += 1
+    return {}
+
+
+def cancel_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """2202 / 2404: only a visit with no settlement in force."""
+    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30), lock=True)
+    if visit.status == "settled":
+        raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="cancel / 撤销")
+    visit.status, visit.version = "cancelled", visit.version + 1
+    for fee in visit.fees:
+        fee.status = "cancelled"
+    return {}
+
+
+def discharge(session: Session, call: Call, data: dict[str, Any], undo: bool = False) -> dict[str, Any]:
+    """2402 discharge / 2405 discharge cancel."""
+    node = data.get("dscginfo")
+    info: dict[str, Any] = node if isinstance(node, dict) else data
+    visit = own_visit(session, call, _str(info, "mdtrt_id", max_len=30), lock=True)
+    if visit.kind != "inpatient" or visit.status not in (("discharged",) if undo else ("registered",)):
+        raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="discharge / 出院")
+    if undo:
+        visit.status, visit.endtime = "registered", None
+    else:
+        visit.endtime = _time(info, "endtime")
+        if visit.endtime is not None and visit.endtime < visit.begntime:
+            raise YidiError(BAD_INPUT, field="endtime", problem="before begntime / 早于入院时间")
+        visit.status = "discharged"
+    visit.version += 1
+    return {}
+
+
+# -- fee lines --------------------------------------------------------------------------------------------
+
+
+def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """2204 / 2301: store the lines and answer the treatment place's catalogue split of each."""
+    if not rows:
+        raise YidiError(BAD_INPUT, field="feedetail", problem="is empty / 为空")
+    if len(rows) > 2000:
+        raise YidiError(BAD_INPUT, field="feedetail", problem="more than 2000 lines / 超过2000条")
+    visits: dict[str, Visit] = {}
+    parsed = []
+    for n, row in enumerate(rows):
+        mdtrt_id = _str(row, "mdtrt_id", max_len=30)
+        visit = visits.get(mdtrt_id) or own_visit(session, call, mdtrt_id, lock=True)
+        visits[mdtrt_id] = visit
+        if visit.status not in ("registered", "discharged"):
+            raise YidiError(STATE, mdtrt_id=mdtrt_id, status=visit.status, action="upload fees / 上传费用")
+        when = _time(row, "fee_ocur_time")
+        assert when is not None
+        total, cnt, pric = _amount(row, "det_item_fee_sumamt"), _decimal(row, "cnt", 4), _decimal(row, "pric", 6)
+        if abs(cnt * pric - total) > Decimal("0.01") * max(Decimal(1), abs(cnt)):
+            raise YidiError(
+                BAD_INPUT, field=f"feedetail[{n}].det_item_fee_sumamt", problem="is not cnt × pric / 金额≠数量×单价"
+            )
+        parsed.append((visit, row, when, total, cnt, pric))
+    out = []
+    by_day: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
+    for visit, row, when, *_ in parsed:
+        by_day[(visit.mdtrtarea_admvs, when.date())].add(_str(row, "med_list_codg", max_len=50))
+    entries = {key: items_at(session, key[0], codes, key[1]) for key, codes in by_day.items()}
+    for visit, row, when, total, cnt, pric in parsed:
+        code = _str(row, "med_list_codg", max_len=50)
+        item = entries[(visit.mdtrtarea_admvs, when.date())].get(code)
+        split = split_fee_line(as_entry(item) if item else None, total, cnt, pric)
+        sn = _str(row, "feedetl_sn", max_len=30)
+        if session.scalar(select(FeeRecord.id).where(FeeRecord.mdtrt_id == visit.mdtrt_id, FeeRecord.feedetl_sn == sn)):
+            raise YidiError(BAD_INPUT, field="feedetl_sn", problem=f"{sn} already uploaded / 重复上传")
+        session.add(
+            FeeRecord(
+                mdtrt_id=visit.mdtrt_id,
+                feedetl_sn=sn,
+                chrg_bchno=_str(row, "chrg_bchno", required=False, max_len=30) or None,
+                init_feedetl_sn=_str(row, "init_feedetl_sn", required=False, max_len=30) or None,
+                med_list_codg=code,
+                medins_list_codg=_str(row, "medins_list_codg", required=False, max_len=150) or None,
+                fee_ocur_time=when,
+                det_item_fee_sumamt=total,
+                cnt=cnt,
+                pric=pric,
+                fulamt_ownpay_amt=split.fulamt_ownpay_amt,
+                overlmt_amt=split.overlmt_amt,
+                preselfpay_amt=split.preselfpay_amt,
+                inscp_scp_amt=split.inscp_scp_amt,
+                chrgitm_lv=split.chrgitm_lv,
+                status="active",
+            )
+        )
+        out.append(
+            {
+                "feedetl_sn": sn,
+                "det_item_fee_sumamt": str(total),
+                "cnt": str(cnt),
+                "pric": str(pric),
+                "pric_uplmt_amt": str(split.pric_uplmt_amt) if split.pric_uplmt_amt is not None else "",
+                "selfpay_prop": str(split.selfpay_prop),
+                "fulamt_ownpay_amt": str(split.fulamt_ownpay_amt),
+                "overlmt_amt": str(split.overlmt_amt),
+                "preselfpay_amt": str(split.preselfpay_amt),
+                "inscp_scp_amt": str(split.inscp_scp_amt),
+                "chrgitm_lv": split.chrgitm_lv or "",
+                "med_chrgitm_type": item.med_chrgitm_type if item else "",
+                "lmt_used_flag": "0",
+            }
+        )
+    session.flush()
+    return {"result": out}
+
+
+def cancel_fees(
+    session: Session, call: Call, mdtrt_id: str, feedetl_sn: str | None, chrg_bchno: str | None
+) -> dict[str, Any]:
+    """2205 (by chrg_bchno, "0000" = all) / 2302 (by feedetl_sn, "0000" = all): unsettled lines only."""
+    visit = own_visit(session, call, mdtrt_id, lock=True)
+    for fee in visit.fees:
+        if fee.status != "active":
+            continue
+        if (feedetl_sn in (None, "0000") or fee.feedetl_sn == feedetl_sn) and (
+            chrg_bchno in (None, "0000") or fee.chrg_bchno == chrg_bchno
+        ):
+            fee.status = "cancelled"
+    return {}
+
+
+# -- settling ---------------------------------------------------------------------------------------------
