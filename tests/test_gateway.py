@@ -496,3 +496,39 @@ def test_summary_reconciliation_3201(http: TestClient, db: Database) -> None:
     assert client.call("3201", {"data": query}, region)["stmtinfo"]["stmt_rslt"] == "0"
     off = client.call("3201", {"data": {**query, "fund_pay_sumamt": "112.00"}}, region)["stmtinfo"]
     assert off["stmt_rslt"] == "1" and "fund_pay_sumamt" in off["stmt_rslt_dscr"]
+
+
+def test_detail_reconciliation_3202_through_9101_and_9102(http: TestClient, db: Database) -> None:
+    import io
+    import zipfile
+
+    approved_filing(db, "45060000000000000001", "450600", "110000", dt.date(2025, 6, 3))
+    client = his(http)
+    lines = [line("1", NIFEDIPINE, "2025-06-03 10:00:00", "200.00", "100", "2")]
+    psn, region, flow = outpatient(client, "450602195409299696", "2025-06-03", "14", "M03900", lines, "D1")
+    setl = client.call("2207", flow["input"], region)["setlinfo"]  # type: ignore[arg-type]
+    day = setl["setl_time"][:10]
+    ours = f"{setl['setl_id']}\t{setl['mdtrt_id']}\t{psn}\t200.00\t112.50\t0.00\t0\nS999\tV999\t{psn}\t10.00\t5.00\t0.00\t0\n"
+    file_no = client.upload("detail.txt", ours.encode())
+    out = client.call(
+        "3202",
+        {
+            "data": {
+                "setl_optins": "450600",
+                "file_qury_no": file_no,
+                "stmt_begndate": day,
+                "stmt_enddate": day,
+                "medfee_sumamt": "200.00",
+                "fund_pay_sumamt": "112.50",
+                "cash_payamt": "87.50",
+                "fixmedins_setl_cnt": "1",
+            }
+        },
+        region,
+    )
+    assert out["stmt_rslt"] == "1"  # the extra S999 line exists only at the institution
+    archive = zipfile.ZipFile(io.BytesIO(client.download(out["fileinfo"]["file_qury_no"])))
+    rows = [r.split("\t") for r in archive.read("result.txt").decode().splitlines()]
+    assert [(r[2], r[4]) for r in rows] == [(setl["setl_id"], "0"), ("S999", "3")]
+    with pytest.raises(GatewayError, match="E_NOT_FOUND"):
+        his(http, "H11010800003").download(out["fileinfo"]["file_qury_no"])

@@ -20,7 +20,15 @@ from yidi.security.models import (
     StaffUser,
     UsedNonce,
 )
-from yidi.settlement.models import Accumulator, FeeRecord, MessageLog, OperatorSignIn, Settlement, Visit
+from yidi.settlement.models import (
+    Accumulator,
+    FeeRecord,
+    InterfaceFile,
+    MessageLog,
+    OperatorSignIn,
+    Settlement,
+    Visit,
+)
 
 __all__ = [
     "Accumulator",
@@ -41,6 +49,7 @@ __all__ = [
     "InstitutionDepartment",
     "InstitutionService",
     "Insurance",
+    "InterfaceFile",
     "LoginThrottle",
     "MessageLog",
     "OperatorSignIn",

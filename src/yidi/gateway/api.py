@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import Request
+from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from yidi.core.principal import Audience
@@ -21,7 +21,7 @@ router = SecureRouter(tags=["gateway 国家接口"])
     access=allow(Audience.INSTITUTION),
     summary="National interface: one transaction per call (infno in the body)",
 )
-async def call_service(request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+async def call_service(request: Request, principal: CurrentPrincipal) -> Any:
     raw = await request.body()
     try:
         # Some clients send text/plain: parse regardless of content-type. Decimal numbers are kept as their text
@@ -33,7 +33,16 @@ async def call_service(request: Request, principal: CurrentPrincipal) -> dict[st
         now = clock.now()
         return envelope.answer("000000", now, now, None, "[E_ENVELOPE] body: is not UTF-8 JSON / 请求不是JSON")
     db = database(request)
-    return await run_in_threadpool(service.handle, db, principal, body)
+    answer = await run_in_threadpool(service.handle, db, principal, body)
+    download = (answer.get("output") or {}).get("__content__") if answer.get("infcode") == 0 else None
+    if isinstance(download, bytes):  # 9102: the file itself, not an envelope
+        name = answer["output"]["__file__"]["filename"]
+        return Response(
+            download,
+            media_type="application/octet-stream",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
+    return answer
 
 
 def _refuse_constant(name: str) -> None:

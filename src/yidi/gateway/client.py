@@ -134,6 +134,42 @@ class GatewayClient:
         """Post the same envelope again (same msgid): the platform answers what it answered the first time."""
         return self.post(envelope)
 
+    def upload(self, filename: str, content: bytes) -> str:
+        """9101: upload a file; returns its file_qury_no."""
+        import base64
+
+        out = self.call(
+            "9101",
+            {
+                "fsUploadIn": {
+                    "in": base64.b64encode(content).decode(),
+                    "filename": filename,
+                    "fixmedins_code": self.fixmedins_code,
+                }
+            },
+        )
+        return str(out["file_qury_no"])
+
+    def download(self, file_qury_no: str, filename: str = "") -> bytes:
+        """9102: the file's bytes (the platform answers application/octet-stream)."""
+        envelope = self.envelope(
+            "9102",
+            {
+                "fsDownloadIn": {
+                    "file_qury_no": file_qury_no,
+                    "filename": filename,
+                    "fixmedins_code": self.fixmedins_code,
+                }
+            },
+        )
+        body = json.dumps(envelope, ensure_ascii=False).encode("utf-8")
+        headers = signed_headers(self.key_id, self.key, "POST", PATH, body, scheme=self.scheme)
+        response = self.http.post(PATH, content=body, headers={**headers, "content-type": "application/json"})
+        response.raise_for_status()
+        if response.headers.get("content-type", "").startswith("application/json"):
+            check("9102", response.json())
+        return response.content
+
     def sign_in(self, opter_no: str = "001") -> str:
         out = self.call("9001", {"signIn": {"opter_no": opter_no, "mac": "", "ip": ""}})
         self.sign_no = str(out["signinoutb"]["sign_no"])

@@ -19,7 +19,7 @@ from yidi.people.models import Person
 from yidi.people.service import find_by_certno, get_person
 from yidi.reference.models import Institution
 from yidi.security.evoucher import verify_evoucher
-from yidi.settlement import inputs, queries, reconciliation, visits
+from yidi.settlement import files, inputs, queries, reconciliation, visits
 from yidi.settlement import service as st
 from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import OperatorSignIn
@@ -318,6 +318,14 @@ def _update_with_diseases(node: str) -> Handler:
     return handler
 
 
+def _download_answer(record: Any) -> dict[str, Any]:
+    """9102 answers the file; the HTTP edge sends it as application/octet-stream (see gateway.api)."""
+    return {
+        "__file__": {"filename": record.filename, "sha256": record.sha256, "size": record.size},
+        "__content__": record.content,
+    }
+
+
 # Transactions that change state (and so are replay-protected by msgid) and read-only ones alike.
 TRANSACTIONS: dict[str, Handler] = {
     "9001": sign_in,
@@ -352,6 +360,9 @@ TRANSACTIONS: dict[str, Handler] = {
     "2505": _filing(filing_tx.tx_2505),
     "2506": _filing(filing_tx.tx_2506),
     "3201": _data(reconciliation.summary),
+    "3202": _data(files.detail),
+    "9101": files.upload,
+    "9102": lambda s, c, d: _download_answer(files.download(s, c, d)),
     "5201": _data(queries.query_visits),
     "5203": _data(queries.query_settlement),
     "5204": _data(queries.query_fees),
@@ -368,6 +379,7 @@ READ_ONLY = {
     "2206",
     "2303",
     "3201",
+    "9102",
     "5201",
     "5203",
     "5204",

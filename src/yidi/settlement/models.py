@@ -6,7 +6,18 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yidi.core.db import AwareDateTime, Base, Money, UnitPrice
@@ -153,3 +164,17 @@ class OperatorSignIn(Base):
     opter_no: Mapped[str] = mapped_column(String(30))
     sign_time: Mapped[dt.datetime] = mapped_column(AwareDateTime)
     signed_out_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
+
+
+class InterfaceFile(Base):
+    """A file exchanged through 9101 (upload) and 9102 (download): reconciliation details and their results."""
+
+    __tablename__ = "interface_file"
+
+    file_qury_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    fixmedins_code: Mapped[str] = mapped_column(String(12), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
