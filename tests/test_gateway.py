@@ -508,7 +508,10 @@ def test_detail_reconciliation_3202_through_9101_and_9102(http: TestClient, db: 
     psn, region, flow = outpatient(client, "450602195409299696", "2025-06-03", "14", "M03900", lines, "D1")
     setl = client.call("2207", flow["input"], region)["setlinfo"]  # type: ignore[arg-type]
     day = setl["setl_time"][:10]
-    ours = f"{setl['setl_id']}\t{setl['mdtrt_id']}\t{psn}\t200.00\t112.50\t0.00\t0\nS999\tV999\t{psn}\t10.00\t5.00\t0.00\t0\n"
+    ours = (
+        f"{setl['setl_id']}\t{setl['mdtrt_id']}\t{psn}\t200.00\t112.50\t0.00\t0\n"
+        f"S999\tV999\t{psn}\t10.00\t5.00\t0.00\t0\n"
+    )
     file_no = client.upload("detail.txt", ours.encode())
     out = client.call(
         "3202",
