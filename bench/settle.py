@@ -15,12 +15,16 @@ import csv
 import datetime as dt
 import itertools
 import json
+import math
 import os
 import re
+import resource
 import signal
 import subprocess
 import sys
+import shutil
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -140,52 +144,92 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of a process and its descendants, from /proc."""
-    tick, total, todo = os.sysconf("SC_CLK_TCK"), 0.0, [pid]
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> set[int]:
+    found, todo = {pid}, [pid]
     while todo:
-        p = todo.pop()
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (FileNotFoundError, ProcessLookupError):
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*"):
+            children = {int(c) for c in (task / "children").read_text().split()} - found
+            found |= children
+            todo += children
+    return found
+
+
+def cpu_snapshot(server_pid: int | None) -> dict[tuple[str, int], float]:
+    """CPU seconds per (category, pid): "server" (uvicorn tree), "pg" (backends of our databases), "pg-bg"."""
+    server = _descendants(server_pid) if server_pid else set()
+    out: dict[tuple[str, int], float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
             continue
-    return total
+        pid = int(entry.name)
+        try:
+            cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if pid in server:
+                out[("server", pid)] = _cpu_seconds(pid)
+            elif cmd.startswith("postgres: ") and (f" {BENCH_DB} " in cmd or f" {PGBENCH_DB} " in cmd):
+                out[("pg", pid)] = _cpu_seconds(pid)
+            elif cmd.startswith("postgres: ") and "127.0.0.1(" not in cmd and "[local]" not in cmd:
+                out[("pg-bg", pid)] = _cpu_seconds(pid)  # checkpointer, walwriter, …
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return out
 
 
 def machine_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return float(sum(values[:8]) - idle), float(sum(values[:8]))
+    """(busy, total) seconds of all CPUs together, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:8]]
+    tick = os.sysconf("SC_CLK_TCK")
+    return (sum(values) - values[3] - values[4]) / tick, sum(values) / tick
 
 
-@dataclass
+def _client_cpu() -> float:
+    """This process (the driver) plus waited-for children (pgbench)."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 class Cpu:
-    """CPU use over a measured window: this driver, the server tree, the whole machine."""
+    """Cores used over a window by the client (driver or pgbench), the server, PostgreSQL, and everything else.
 
-    server_pid: int | None
-    start: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    /proc is sampled every 0.5 s so that processes which exit inside the window (pgbench's backends) count too.
+    """
+
+    def __init__(self, server_pid: int | None) -> None:
+        self.server_pid, self.used, self.busy = server_pid, dict[str, float](), 0.0
+        self._seen: dict[tuple[str, int], float] = {}
+        self._stop = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.5):
+            self._seen.update(cpu_snapshot(self.server_pid))
 
     def __enter__(self) -> Cpu:
-        self.start = (time.process_time(), tree_cpu(self.server_pid) if self.server_pid else 0.0, *machine_cpu())
+        self._first = cpu_snapshot(self.server_pid)
+        self._start = (_client_cpu(), machine_cpu(), time.perf_counter())
+        self._sampler.start()
         return self
 
     def __exit__(self, *_: object) -> None:
-        busy, total = machine_cpu()
-        server = tree_cpu(self.server_pid) if self.server_pid else 0.0
-        self.driver, self.server = time.process_time() - self.start[0], server - self.start[1]
-        self.busy_share = (busy - self.start[2]) / max(1.0, total - self.start[3])
+        self._stop.set()
+        self._sampler.join()
+        self._seen.update(cpu_snapshot(self.server_pid))
+        (busy, total), wall = machine_cpu(), time.perf_counter() - self._start[2]
+        self.used = {"client": _client_cpu() - self._start[0], "server": 0.0, "pg": 0.0, "pg-bg": 0.0}
+        for (category, pid), seconds in self._seen.items():
+            self.used[category] += seconds - self._first.get((category, pid), 0.0)
+        self.used = {k: v / wall for k, v in self.used.items()}  # cores
+        self.used["other"] = max(0.0, (busy - self._start[1][0]) / wall - sum(self.used.values()))
+        self.busy = (busy - self._start[1][0]) / max(1e-9, total - self._start[1][1])
 
-    def line(self, elapsed: float) -> str:
-        cores = os.cpu_count() or 1
-        text = f"machine CPU busy {self.busy_share:.0%} of {cores} cores"
-        if self.server_pid:
-            text += f"; driver {self.driver / elapsed:.2f} cores, server {self.server / elapsed:.2f} cores"
-            text += f", rest (PostgreSQL, other) {max(0.0, self.busy_share * cores - (self.driver + self.server) / elapsed):.2f}"
-        return text
+    def line(self) -> str:
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in self.used.items() if v >= 0.005 or k != "server")
+        return f"machine busy {self.busy:.0%} of {os.cpu_count()} CPUs; cores used: {parts}"
 
 
 # -- the driver ---------------------------------------------------------------------------------------------------
@@ -285,23 +329,20 @@ def pgbench(args: argparse.Namespace) -> tuple[float, str]:
     if found is None:
         raise SystemExit(f"no tps in pgbench output:\n{done.stdout}\n{done.stderr}")
     latency = re.search(r"latency average = ([0-9.]+) ms", done.stdout)
-    detail = f"latency average {latency.group(1) if latency else '?'} ms; {cpu.line(args.seconds)}"
+    detail = f"latency average {latency.group(1) if latency else '?'} ms; {cpu.line()}"
     return float(found.group(1)), detail
 
 
 # -- main -----------------------------------------------------------------------------------------------------------
 
 
+def rank(values: list[float], q: float) -> float:
+    """Nearest-rank percentile; infinity when there is nothing to rank."""
+    return sorted(values)[max(0, math.ceil(q * len(values)) - 1)] if values else math.inf
+
+
 def percentiles(values: list[float]) -> str:
-    if not values:
-        return "n/a"
-    ordered = sorted(values)
-    pick = [ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] for q in (0.50, 0.95, 0.99)]
-    return "p50 {:.1f} / p95 {:.1f} / p99 {:.1f} ms".format(*pick)  # nearest rank
-
-
-def p99(values: list[float]) -> float:
-    return sorted(values)[min(len(values) - 1, max(0, round(0.99 * len(values)) - 1))] if values else float("inf")
+    return "p50 {:.1f} / p95 {:.1f} / p99 {:.1f} ms".format(*(rank(values, q) for q in (0.50, 0.95, 0.99)))
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -327,6 +368,10 @@ def main() -> int:
     server: subprocess.Popen[bytes] | None = None
     workdir = Path(tempfile.mkdtemp(prefix="yidi-bench-"))
     url = sqlalchemy_url(args, BENCH_DB)
+    revision = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    with Cpu(None) as idle:
+        time.sleep(2)
+    print(f"yidi at {revision.stdout.strip() or '?'} (plus uncommitted changes, if any); before the run: {idle.line()}")
     try:
         print(f"setting up {BENCH_DB}: migrate, demo data, {args.persons} persons with filings …", flush=True)
         recreate(args, BENCH_DB)
@@ -360,16 +405,17 @@ def main() -> int:
                 admin(args, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
             except psycopg.Error as exc:
                 print(f"could not drop {name}: {exc}", file=sys.stderr)
+        shutil.rmtree(workdir, ignore_errors=True)
     rate = stats.settled / elapsed
     ratio = rate / tps if tps else 0.0
-    settle_p99 = p99(stats.settle_ms)
+    settle_p99 = rank(stats.settle_ms, 0.99)
     print(f"\n== yidi direct settlement, {args.clients} clients, {args.workers} workers, {args.persons} persons,"
           f" {os.cpu_count()} CPUs ==")  # fmt: skip
     print(f"settlements/s        {rate:.1f}  ({stats.settled} completed 2207 in {elapsed:.1f} s)")
     print(f"2207 latency         {percentiles(stats.settle_ms)}")
     print(f"2201→2204→2207       {percentiles(stats.iteration_ms)}")
     print(f"errors               {stats.errors}" + "".join(f"\n  {m}" for m in stats.messages))
-    print(f"load                 {cpu.line(elapsed)}")
+    print(f"load                 {cpu.line()}")
     print(f"pgbench TPS          {tps:.1f}  ({pg_detail})")
     print(f"ratio                {ratio:.3f}  (settlements/s ÷ pgbench TPS)")
     met = ratio >= TARGET_RATIO and settle_p99 <= TARGET_P99_MS and stats.errors == 0

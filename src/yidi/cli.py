@@ -17,6 +17,7 @@ from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database, set_database
 from yidi.core.errors import YidiError
 from yidi.core.logging import configure_logging
+from yidi.scenario import register_cli as register_scenario_cli
 
 app = typer.Typer(
     help="yidi 异地就医平台 — cross-region medical insurance platform",
@@ -37,6 +38,7 @@ filing_app = typer.Typer(help="Filings (备案)", no_args_is_help=True)
 app.add_typer(filing_app, name="filing")
 params_app = typer.Typer(help="Insured-place policy parameters (dated YAML tree)", no_args_is_help=True)
 app.add_typer(params_app, name="params")
+register_scenario_cli(app)
 
 DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="YIDI_DATABASE_URL", help="SQLAlchemy URL")]
 
