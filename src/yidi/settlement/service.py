@@ -182,27 +182,29 @@ def _check_opened_and_exclusions(
         )
 
 
+# The settlement's amounts in setlinfo order; a cancellation record negates each of them.
+MONEY_FIELDS = (
+    "medfee_sumamt",
+    "fulamt_ownpay_amt",
+    "overlmt_selfpay",
+    "preselfpay_amt",
+    "inscp_scp_amt",
+    "act_pay_dedc",
+    "hifp_pay",
+    "cvlserv_pay",
+    "hifmi_pay",
+    "hifob_pay",
+    "maf_pay",
+    "oth_pay",
+    "fund_pay_sumamt",
+    "psn_part_amt",
+    "acct_pay",
+    "psn_cash_pay",
+)
+
+
 def _setlinfo(s: Settlement) -> dict[str, Any]:
-    money = [
-        "medfee_sumamt",
-        "fulamt_ownpay_amt",
-        "overlmt_selfpay",
-        "preselfpay_amt",
-        "inscp_scp_amt",
-        "act_pay_dedc",
-        "hifp_pay",
-        "cvlserv_pay",
-        "hifmi_pay",
-        "hifob_pay",
-        "maf_pay",
-        "oth_pay",
-        "fund_pay_sumamt",
-        "psn_part_amt",
-        "acct_pay",
-        "psn_cash_pay",
-        "balc",
-    ]
-    info: dict[str, Any] = {k: str(getattr(s, k)) for k in money}
+    info: dict[str, Any] = {k: str(getattr(s, k)) for k in (*MONEY_FIELDS, "balc")}
     info.update(
         setl_id=s.setl_id,
         mdtrt_id=s.mdtrt_id,
@@ -336,24 +338,6 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
             STATE, mdtrt_id=original.mdtrt_id, status=original.status, action="cancel settlement / 撤销结算"
         )
     _, insurance = _person_insurance(session, original.psn_no, original.insutype, lock=True)
-    money = [
-        "medfee_sumamt",
-        "fulamt_ownpay_amt",
-        "overlmt_selfpay",
-        "preselfpay_amt",
-        "inscp_scp_amt",
-        "act_pay_dedc",
-        "hifp_pay",
-        "cvlserv_pay",
-        "hifmi_pay",
-        "hifob_pay",
-        "maf_pay",
-        "oth_pay",
-        "fund_pay_sumamt",
-        "psn_part_amt",
-        "acct_pay",
-        "psn_cash_pay",
-    ]
     reversal = Settlement(
         setl_id=new_platform_id(PlatformIdKind.SETTLEMENT, original.mdtrtarea_admvs, call.now),
         **{
@@ -371,7 +355,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
                 "category",
             )
         },
-        **{k: -getattr(original, k) for k in money},
+        **{k: -getattr(original, k) for k in MONEY_FIELDS},
         setl_time=call.now,
         status="reversal",
         reverses=original.setl_id,
