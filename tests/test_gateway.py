@@ -535,3 +535,32 @@ def test_detail_reconciliation_3202_through_9101_and_9102(http: TestClient, db: 
     assert [(r[2], r[4]) for r in rows] == [(setl["setl_id"], "0"), ("S999", "3")]
     with pytest.raises(GatewayError, match="E_NOT_FOUND"):
         his(http, "H11010800003").download(out["fileinfo"]["file_qury_no"])
+
+
+def test_a_reused_msgid_with_a_different_message_is_refused(http: TestClient) -> None:
+    client = his(http)
+    _, first = client.send("1901", {"type": "med_type"})
+    assert first["infcode"] == 0  # read-only answers are not stored; send a state change to test reuse
+    register = {
+        "data": {
+            "psn_no": "45060000000000000001",
+            "insutype": "310",
+            "begntime": "2025-06-03 09:00:00",
+            "ipt_otp_no": "M1",
+        }
+    }
+    env, answer = client.send("2201", register)
+    assert answer["infcode"] == 0
+    other = {"data": {**register["data"], "psn_no": "41110000000000000001", "ipt_otp_no": "M2"}}
+    reused = client.post({**env, "input": other, "inf_time": env["inf_time"]})
+    assert reused["infcode"] == -1 and "E_MSGID_REUSED" in reused["err_msg"]
+    assert client.post({**env, "inf_time": "2025-06-03 09:00:05"}) == answer  # same message, retried: replayed
+
+
+def test_two_terminals_do_not_share_msgids() -> None:
+    from yidi.gateway.client import MsgIdGenerator
+
+    now = dt.datetime(2025, 6, 3, 9, 0, tzinfo=SHANGHAI)
+    a, b = MsgIdGenerator(BJ_HOSP), MsgIdGenerator(BJ_HOSP)
+    assert len({a(now) for _ in range(100)}) == 100
+    assert a._start != b._start or a(now) != b(now)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import secrets
 import threading
 from typing import Any
 
@@ -40,12 +41,15 @@ class GatewayError(Exception):
 class MsgIdGenerator:
     """msgid = fixmedins_code (12) + yyyyMMddHHmmss (14) + a 4-digit sequence; thread-safe."""
 
-    def __init__(self, fixmedins_code: str, start: int = 0) -> None:
+    def __init__(self, fixmedins_code: str, start: int | None = None) -> None:
+        # A random starting point per generator makes two terminals of one hospital unlikely to collide in the
+        # same second; share one generator per process, or give each terminal its own range, to be sure.
+        # (The platform refuses a reused msgid whose message differs, so a collision is loud, never silent.)
         self.fixmedins_code = fixmedins_code
         self._lock = threading.Lock()
         self._second = ""
-        self._counter = itertools.count(start)
-        self._start = start
+        self._start = secrets.randbelow(10_000) if start is None else start
+        self._counter = itertools.count(self._start)
 
     def __call__(self, now: dt.datetime | None = None) -> str:
         stamp = (now or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")

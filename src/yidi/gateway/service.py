@@ -4,6 +4,8 @@ an answer that is always an envelope (infcode 0 or -1), never an HTTP error."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import secrets
 from typing import Any
@@ -54,10 +56,29 @@ def _error_text(exc: YidiError) -> str:
     return f"[{exc.code}] {exc.message_zh} / {exc.message_en}"
 
 
-def _stored(db: Database, msgid: str) -> dict[str, Any] | None:
+def _fingerprint(body: dict[str, Any]) -> str:
+    """What makes a message the same message: its transaction and its input (not inf_time or sign_no)."""
+    return hashlib.sha256(
+        json.dumps([body.get("infno"), body.get("input")], sort_keys=True, ensure_ascii=False, default=str).encode()
+    ).hexdigest()
+
+
+def _stored(db: Database, env: envelope.Envelope, body: dict[str, Any], received: dt.datetime) -> dict[str, Any] | None:
+    """The stored answer for a replay; a refusal when the msgid was used for a different message."""
     with db.read_only() as session:
-        row = session.get(MessageLog, msgid)
-        return dict(row.response) if row is not None else None
+        row = session.get(MessageLog, env.msgid)
+        if row is None:
+            return None
+        stored_print = row.request.get("_fingerprint") or _fingerprint(row.request)
+        if "reversed_by" in row.request or stored_print == _fingerprint(body):
+            return dict(row.response)
+    return envelope.answer(
+        env.mdtrtarea_admvs,
+        received,
+        clock.now(),
+        None,
+        "[E_MSGID_REUSED] msgid: 已用于另一笔不同的报文 / already used for a different message",
+    )
 
 
 def _remember(
@@ -98,7 +119,7 @@ def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
             None,
             "[E_ENVELOPE] fixmedins_code: is not the signing institution / 与签名机构不符",
         )
-    stored = _stored(db, env.msgid)
+    stored = _stored(db, env, body, received)
     if stored is not None:
         return stored  # a replay: the identical answer, nothing done twice
     handler = TRANSACTIONS.get(env.transaction)
@@ -129,7 +150,7 @@ def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
                 )
         return response
     except IntegrityError:
-        stored = _stored(db, env.msgid)
+        stored = _stored(db, env, body, received)
         if stored is not None:
             return stored
         log.exception("integrity error in gateway", extra={"infno": env.infno, "msgid": env.msgid})

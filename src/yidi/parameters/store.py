@@ -7,8 +7,8 @@ are looked up at the service (or admission) date given by the caller; nothing he
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -224,9 +224,18 @@ class ParameterStore:
         return out
 
 
-@lru_cache(maxsize=4)
+_stores: dict[tuple[Path, ...], ParameterStore] = {}
+_stores_lock = threading.Lock()
+
+
 def _store_for(dirs: tuple[Path, ...]) -> ParameterStore:
-    return ParameterStore(list(dirs))
+    store = _stores.get(dirs)
+    if store is None:
+        with _stores_lock:  # concurrent first requests of a fresh worker would each parse the whole tree
+            store = _stores.get(dirs)
+            if store is None:
+                store = _stores[dirs] = ParameterStore(list(dirs))
+    return store
 
 
 def default_store() -> ParameterStore:

@@ -65,6 +65,10 @@ def sync_reference_data(session: Session) -> dict[str, int]:
 
 
 def get_institution(session: Session, fixmedins_code: str) -> Institution:
+    """The institution with its departments and services, read once per unit of work."""
+    cache: dict[str, Institution] = session.info.setdefault("institutions", {})
+    if fixmedins_code in cache:
+        return cache[fixmedins_code]
     institution = session.scalar(
         select(Institution)
         .where(Institution.fixmedins_code == fixmedins_code)
@@ -72,6 +76,7 @@ def get_institution(session: Session, fixmedins_code: str) -> Institution:
     )
     if institution is None:
         raise YidiError(NOT_FOUND, what="定点医药机构 / institution", key=fixmedins_code)
+    cache[fixmedins_code] = institution
     return institution
 
 

@@ -163,14 +163,19 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
     for visit, row, when, *_ in parsed:
         by_day[(visit.mdtrtarea_admvs, when.date())].add(_str(row, "med_list_codg", max_len=50))
     entries = {key: items_at(session, key[0], codes, key[1]) for key, codes in by_day.items()}
+    # One query for the lines already uploaded to these visits, instead of one per line.
+    stmt = select(FeeRecord.mdtrt_id, FeeRecord.feedetl_sn).where(FeeRecord.mdtrt_id.in_(list(visits)))
+    seen = {(row[0], row[1]) for row in session.execute(stmt)}
+    records = []
     for visit, row, when, total, cnt, pric in parsed:
         code = _str(row, "med_list_codg", max_len=50)
         item = entries[(visit.mdtrtarea_admvs, when.date())].get(code)
         split = split_fee_line(as_entry(item) if item else None, total, cnt, pric)
         sn = _str(row, "feedetl_sn", max_len=30)
-        if session.scalar(select(FeeRecord.id).where(FeeRecord.mdtrt_id == visit.mdtrt_id, FeeRecord.feedetl_sn == sn)):
+        if (visit.mdtrt_id, sn) in seen:
             raise YidiError(BAD_INPUT, field="feedetl_sn", problem=f"{sn} already uploaded / 重复上传")
-        session.add(
+        seen.add((visit.mdtrt_id, sn))
+        records.append(
             FeeRecord(
                 mdtrt_id=visit.mdtrt_id,
                 feedetl_sn=sn,
@@ -207,6 +212,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
                 "lmt_used_flag": "0",
             }
         )
+    session.add_all(records)
     session.flush()
     return {"result": out}
 
