@@ -6,6 +6,7 @@ the skip into a failure. Each test run creates its own PostgreSQL database and d
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import shutil
@@ -13,6 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -136,6 +138,19 @@ def _dispose_databases() -> Iterator[None]:
     yield
     for database in _prepared.values():
         database.dispose()
+
+
+# A fixed "now" for tests whose flows compute review due dates: the working-day calendar only knows the years
+# in its data, so tests must not depend on today's date reaching a year that is not there yet.
+FROZEN_NOW = dt.datetime(2026, 6, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a Monday, no holiday nearby
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> dt.datetime:
+    from yidi.core import clock
+
+    monkeypatch.setattr(clock, "now", lambda: FROZEN_NOW)
+    return FROZEN_NOW
 
 
 @pytest.fixture

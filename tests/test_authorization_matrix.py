@@ -229,7 +229,7 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
 
 
 @pytest.fixture
-def client(db: Database) -> Iterator[TestClient]:
+def client(db: Database, frozen_clock: dt.datetime) -> Iterator[TestClient]:
     with db.unit_of_work() as s:
         load_demo(s, clock.now())
         filing = submit(
@@ -259,7 +259,9 @@ def _caller(client: TestClient, audience: str) -> Callable[[str, str, bytes], di
         return lambda m, p, b: {}
     if audience in ("inst_a", "inst_b"):
         code = "H11010500001" if audience == "inst_a" else "H12010100001"
-        return lambda m, p, b: signed_headers(demo_key_id(code), demo_secret(code), m, p, b)
+        return lambda m, p, b: signed_headers(
+            demo_key_id(code), demo_secret(code), m, p, b, timestamp=int(clock.now().timestamp())
+        )
     if audience == "person":
         return lambda m, p, b: person_headers(client, PSN)
     username = {

@@ -21,7 +21,7 @@ LH = "41110000000000000001"
 
 
 @pytest.fixture
-def client(db: Database, tmp_path, monkeypatch) -> Iterator[TestClient]:
+def client(db: Database, tmp_path, monkeypatch, frozen_clock) -> Iterator[TestClient]:
     monkeypatch.setenv("YIDI_DATA_DIR", str(tmp_path))
     reset_settings()
     with db.unit_of_work() as s:
