@@ -564,3 +564,50 @@ def test_two_terminals_do_not_share_msgids() -> None:
     a, b = MsgIdGenerator(BJ_HOSP), MsgIdGenerator(BJ_HOSP)
     assert len({a(now) for _ in range(100)}) == 100
     assert a._start != b._start or a(now) != b(now)
+
+
+def test_message_log_keeps_no_unmasked_id_number(http: TestClient, db: Database) -> None:
+    from yidi.core.certno import find_certnos
+
+    client = his(http)
+    certno = "450602195409299696"
+    env, answer = client.send(
+        "2201",
+        {
+            "data": {
+                "psn_no": "45060000000000000001",
+                "insutype": "310",
+                "begntime": "2025-06-03 09:00:00",
+                "mdtrt_cert_type": "02",
+                "mdtrt_cert_no": certno,
+                "ipt_otp_no": "K1",
+            }
+        },
+    )
+    assert answer["infcode"] == 0
+    _, failed = client.send("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "450602195409299697"}})
+    assert failed["infcode"] == -1
+    with db.read_only() as s:
+        rows = s.scalars(select(MessageLog)).all()
+        dumped = __import__("json").dumps([[r.request, r.response] for r in rows], ensure_ascii=False)
+    assert find_certnos(dumped) == [] and "450602********9696" in dumped
+    assert client.replay(env) == answer  # still recognised as the same message
+
+
+def test_no_table_holds_an_unmasked_id_number_after_a_hospital_day(http: TestClient, db: Database) -> None:
+    """Personal data at rest: after the HIS demo (filing, visits, settlements, logs), scan every table."""
+    from sqlalchemy import text
+
+    from yidi.core.certno import find_certnos
+    from yidi.gateway.his_demo import run
+    from yidi.models import Base
+
+    run("http://testserver", lambda _: None, http=http)
+    leaks = []
+    with db.read_only() as s:
+        for table in Base.metadata.sorted_tables:
+            for row in s.execute(text(f"SELECT * FROM {table.name}")):
+                found = find_certnos(" ".join(str(v) for v in row))
+                if found:
+                    leaks.append((table.name, len(found)))
+    assert leaks == []

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yidi.core import clock
+from yidi.core.certno import mask_certnos_in_text
 from yidi.core.db import Database
 from yidi.core.errors import YidiError
 from yidi.core.principal import Principal
@@ -63,6 +64,14 @@ def _fingerprint(body: dict[str, Any]) -> str:
     ).hexdigest()
 
 
+def _kept(body: dict[str, Any]) -> dict[str, Any]:
+    """The request as kept in the message log: ID numbers masked (they are personal data at rest), with the
+    fingerprint of the original so a replay is still recognised."""
+    kept: dict[str, Any] = json.loads(mask_certnos_in_text(json.dumps(body, ensure_ascii=False, default=str)))
+    kept["_fingerprint"] = _fingerprint(body)
+    return kept
+
+
 def _stored(db: Database, env: envelope.Envelope, body: dict[str, Any], received: dt.datetime) -> dict[str, Any] | None:
     """The stored answer for a replay; a refusal when the msgid was used for a different message."""
     with db.read_only() as session:
@@ -93,7 +102,7 @@ def _remember(
                     fixmedins_code=env.fixmedins_code,
                     received_at=now,
                     infcode=response["infcode"],
-                    request=body,
+                    request=_kept(body),
                     response=response,
                     serial=secrets.randbelow(2**62),
                 )
@@ -143,7 +152,7 @@ def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
                         fixmedins_code=env.fixmedins_code,
                         received_at=received,
                         infcode=0,
-                        request=body,
+                        request=_kept(body),
                         response=response,
                         serial=secrets.randbelow(2**62),
                     )
