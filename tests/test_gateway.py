@@ -611,3 +611,37 @@ def test_no_table_holds_an_unmasked_id_number_after_a_hospital_day(http: TestCli
                 if found:
                     leaks.append((table.name, len(found)))
     assert leaks == []
+
+
+def test_diagnoses_5202_and_chronic_drug_records_5205(http: TestClient, db: Database) -> None:
+    approved_filing(db, "45060000000000000001", "450600", "110000", dt.date(2025, 6, 3))
+    client = his(http)
+    lines = [line("1", NIFEDIPINE, "2025-06-03 10:00:00", "200.00", "100", "2")]
+    psn, region, flow = outpatient(client, "450602195409299696", "2025-06-03", "14", "M03900", lines, "G1")
+    mdtrt_id = flow["input"]["data"]["mdtrt_id"]  # type: ignore[index]
+    client.call(
+        "2203",
+        {
+            "mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn, "med_type": "14", "dise_codg": "M03900"},
+            "diseinfo": [
+                {
+                    "diag_type": "1",
+                    "diag_srt_no": "1",
+                    "diag_code": "I10.x00",
+                    "diag_name": "高血压",
+                    "diag_time": "2025-06-03 09:05:00",
+                    "vali_flag": "1",
+                }
+            ],
+        },
+        region,
+    )
+    with pytest.raises(GatewayError, match="diseinfo"):
+        client.call("2203", {"mdtrtinfo": {"mdtrt_id": mdtrt_id, "psn_no": psn}, "diseinfo": "x"}, region)
+    client.call("2207", flow["input"], region)  # type: ignore[arg-type]
+    diags = client.call("5202", {"data": {"mdtrt_id": mdtrt_id, "psn_no": psn}}, region)["diseinfo"]
+    assert [(d["diag_code"], d["diag_name"]) for d in diags] == [("I10.x00", "高血压")]
+    drugs = client.call(
+        "5205", {"data": {"psn_no": psn, "begntime": "2025-06-01 00:00:00", "endtime": "2025-06-30 23:59:59"}}, region
+    )["feedetail"]
+    assert [(d["med_list_codg"], d["det_item_fee_sumamt"]) for d in drugs] == [(NIFEDIPINE, "200.00")]

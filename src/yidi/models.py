@@ -28,6 +28,7 @@ from yidi.settlement.models import (
     OperatorSignIn,
     Settlement,
     Visit,
+    VisitDiagnosis,
 )
 
 __all__ = [
@@ -59,4 +60,5 @@ __all__ = [
     "StaffUser",
     "UsedNonce",
     "Visit",
+    "VisitDiagnosis",
 ]

@@ -267,6 +267,7 @@ def _register(kind: str, node: str | None) -> Handler:
         body = _node(data, node) if node else _body(data)
         out = visits.register_visit(session, call, body, kind)
         if kind == "inpatient":
+            visits.record_diagnoses(session, call, out["mdtrt_id"], data.get("diseinfo"))
             return {"result": {"mdtrt_id": out["mdtrt_id"], "psn_no": out["psn_no"], "ipt_otp_no": out["ipt_otp_no"]}}
         return {"data": out}
 
@@ -311,9 +312,19 @@ def _cancel_settlement(session: Session, call: Call, data: dict[str, Any]) -> di
     )
 
 
+def _discharge(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    out = visits.discharge(session, call, data)
+    node = _body(data, "dscginfo")
+    visits.record_diagnoses(session, call, inputs._str(node, "mdtrt_id", max_len=30), data.get("diseinfo"))
+    return out
+
+
 def _update_with_diseases(node: str) -> Handler:
     def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-        return visits.update_visit(session, call, _node(data, node))
+        body = _node(data, node)
+        out = visits.update_visit(session, call, body)
+        visits.record_diagnoses(session, call, inputs._str(body, "mdtrt_id", max_len=30), data.get("diseinfo"))
+        return out
 
     return handler
 
@@ -343,7 +354,7 @@ TRANSACTIONS: dict[str, Handler] = {
     "2207": _data(st.settle),
     "2208": _cancel_settlement,
     "2401": _register("inpatient", "mdtrtinfo"),
-    "2402": lambda s, c, d: visits.discharge(s, c, d),
+    "2402": _discharge,
     "2403": _update_with_diseases("adminfo"),
     "2404": _data(visits.cancel_visit),
     "2405": _data(lambda s, c, d: visits.discharge(s, c, d, undo=True)),
@@ -364,6 +375,8 @@ TRANSACTIONS: dict[str, Handler] = {
     "9101": files.upload,
     "9102": lambda s, c, d: _download_answer(files.download(s, c, d)),
     "5201": _data(queries.query_visits),
+    "5202": _data(queries.query_diagnoses),
+    "5205": _data(queries.query_chronic_drugs),
     "5203": _data(queries.query_settlement),
     "5204": _data(queries.query_fees),
     "5206": _data(queries.query_accumulators),
@@ -381,6 +394,8 @@ READ_ONLY = {
     "3201",
     "9102",
     "5201",
+    "5202",
+    "5205",
     "5203",
     "5204",
     "5206",

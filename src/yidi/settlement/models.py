@@ -178,3 +178,19 @@ class InterfaceFile(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+
+
+class VisitDiagnosis(Base):
+    """A diagnosis of a visit (diseinfo of 2203, 2401, 2402, 2403)."""
+
+    __tablename__ = "visit_diagnosis"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    mdtrt_id: Mapped[str] = mapped_column(String(30), ForeignKey("visit.mdtrt_id"), index=True)
+    source: Mapped[str] = mapped_column(String(5))  # the transaction that sent it
+    diag_type: Mapped[str] = mapped_column(String(3))
+    diag_srt_no: Mapped[str] = mapped_column(String(5))
+    diag_code: Mapped[str] = mapped_column(String(30))
+    diag_name: Mapped[str] = mapped_column(String(255))
+    diag_time: Mapped[str | None] = mapped_column(String(19))
+    vali_flag: Mapped[str] = mapped_column(String(1))

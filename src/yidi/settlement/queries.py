@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.people.models import Person
 from yidi.settlement.inputs import BAD_INPUT, Call, _str, _time
-from yidi.settlement.models import Settlement, Visit
+from yidi.settlement.models import FeeRecord, Settlement, Visit, VisitDiagnosis
 from yidi.settlement.service import _accumulators, _setlinfo
 from yidi.settlement.visits import own_visit
 
@@ -80,3 +80,57 @@ def query_accumulators(session: Session, call: Call, data: dict[str, Any]) -> di
         for key, value in sorted(_accumulators(session, psn_no, ins.insutype, int(cum_ym[:4])).items()):
             out.append({"insutype": ins.insutype, "cum_ym": cum_ym, "cum_type_code": key, "cum": str(value)})
     return {"cuminfo": out}
+
+
+def query_diagnoses(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """5202: the diagnoses of one of this institution's visits."""
+    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30))
+    rows = session.scalars(
+        select(VisitDiagnosis).where(VisitDiagnosis.mdtrt_id == visit.mdtrt_id).order_by(VisitDiagnosis.id)
+    )
+    return {
+        "diseinfo": [
+            {
+                "diag_type": d.diag_type,
+                "diag_srt_no": d.diag_srt_no,
+                "diag_code": d.diag_code,
+                "diag_name": d.diag_name,
+                "diag_time": d.diag_time or "",
+                "vali_flag": d.vali_flag,
+            }
+            for d in rows
+        ]
+    }
+
+
+def query_chronic_drugs(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+    """5205: the person's chronic-disease (门慢) drug and item records at this institution in a period."""
+    begin, end = _time(data, "begntime"), _time(data, "endtime")
+    stmt = (
+        select(FeeRecord, Visit)
+        .join(Visit, FeeRecord.mdtrt_id == Visit.mdtrt_id)
+        .where(
+            Visit.psn_no == _str(data, "psn_no", max_len=30),
+            Visit.fixmedins_code == call.fixmedins_code,
+            Visit.med_type == "14",
+            FeeRecord.status == "settled",
+        )
+        .order_by(FeeRecord.fee_ocur_time)
+    )
+    out = []
+    for fee, visit in session.execute(stmt):
+        if (begin and fee.fee_ocur_time < begin) or (end and fee.fee_ocur_time > end):
+            continue
+        out.append(
+            {
+                "mdtrt_id": visit.mdtrt_id,
+                "setl_id": fee.setl_id or "",
+                "opsp_dise_code": visit.dise_codg or "",
+                "med_list_codg": fee.med_list_codg,
+                "fee_ocur_time": fee.fee_ocur_time.strftime("%Y-%m-%d %H:%M:%S"),
+                "cnt": str(fee.cnt),
+                "pric": str(fee.pric),
+                "det_item_fee_sumamt": str(fee.det_item_fee_sumamt),
+            }
+        )
+    return {"feedetail": out}

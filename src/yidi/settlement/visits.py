@@ -19,7 +19,7 @@ from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.people.models import Insurance, Person
 from yidi.reference.service import get_institution
 from yidi.settlement.inputs import BAD_INPUT, STATE, Call, _amount, _decimal, _str, _time
-from yidi.settlement.models import FeeRecord, Visit
+from yidi.settlement.models import FeeRecord, Visit, VisitDiagnosis
 
 
 def _person_insurance(session: Session, psn_no: str, insutype: str, *, lock: bool = False) -> tuple[Person, Insurance]:
@@ -233,3 +233,29 @@ def cancel_fees(
 
 
 # -- settling ---------------------------------------------------------------------------------------------
+
+
+def record_diagnoses(session: Session, call: Call, mdtrt_id: str, rows: Any) -> None:
+    """Keep the diseinfo rows sent with 2203/2401/2402/2403; a later list replaces the earlier one."""
+    if rows is None:
+        return
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise YidiError(BAD_INPUT, field="diseinfo", problem="must be a list of objects / 应为对象数组")
+    if len(rows) > 50:
+        raise YidiError(BAD_INPUT, field="diseinfo", problem="more than 50 diagnoses / 诊断超过50条")
+    visit = own_visit(session, call, mdtrt_id)
+    for old in session.scalars(select(VisitDiagnosis).where(VisitDiagnosis.mdtrt_id == visit.mdtrt_id)):
+        session.delete(old)
+    for n, row in enumerate(rows):
+        session.add(
+            VisitDiagnosis(
+                mdtrt_id=visit.mdtrt_id,
+                source=call.infno,
+                diag_type=_str(row, "diag_type", max_len=3),
+                diag_srt_no=_str(row, "diag_srt_no", required=False, max_len=5) or str(n + 1),
+                diag_code=_str(row, "diag_code", max_len=30),
+                diag_name=_str(row, "diag_name", max_len=255),
+                diag_time=_str(row, "diag_time", required=False, max_len=19) or None,
+                vali_flag=_str(row, "vali_flag", required=False, max_len=1) or "1",
+            )
+        )
