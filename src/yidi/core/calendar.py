@@ -69,12 +69,6 @@ class WorkingDayCalendar:
                 remaining -= 1
         return day
 
-    def next_working_day(self, day: dt.date) -> dt.date:
-        """`day` itself if it is a working day, otherwise the next one."""
-        while not self.is_working_day(day):
-            day += dt.timedelta(days=1)
-        return day
-
     def working_days_between(self, start: dt.date, end: dt.date) -> int:
         """Working days in (start, end]: how many working days have passed from start to end."""
         if end < start:

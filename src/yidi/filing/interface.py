@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,8 @@ from yidi.filing import rules, service
 from yidi.filing.models import Filing
 from yidi.filing.rules import Basis, Channel, Status, Subtype
 from yidi.people.models import ChronicQualification
-from yidi.people.service import get_person
+from yidi.people.schemas import QualificationIn
+from yidi.people.service import get_person, record_qualification
 from yidi.reference.service import get_institution
 
 BIZ_DESIGNATED = "03"  # 就医定点医疗机构登记
@@ -59,26 +61,10 @@ def tx_2501(session: Session, principal: Principal, refmedin: dict[str, Any], no
 
 
 def _cancel(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """2502 / 2506: the institution revokes a filing it made."""
     filing = _own_filing(session, principal, str(data["trt_dcla_detl_sn"]), str(data["psn_no"]))
-    before = service.snapshot(filing)
-    if filing.status not in (*service.PENDING, Status.APPROVED.value):
-        raise rules.refuse(rules.R_STATE, status=filing.status, action="cancel / 撤销")
-    if filing.status == Status.APPROVED.value:
-        filing.void_from = now.date()
-    filing.status, filing.end_reason = Status.CANCELLED.value, str(data.get("memo") or "revoked by institution")
-    filing.version += 1
-    audit.record(
-        session,
-        at=now,
-        actor_type="institution",
-        actor_id=principal.subject,
-        channel="interface",
-        action="filing.cancel",
-        entity_type="filing",
-        entity_id=filing.id,
-        before=before,
-        after=service.snapshot(filing),
-    )
+    reason = str(data.get("memo") or "revoked by institution")[:500]
+    service.end_filing(session, principal, filing, reason, now, channel="interface")
     return {}
 
 
@@ -90,36 +76,18 @@ def tx_2503(session: Session, principal: Principal, data: dict[str, Any], now: d
     """Chronic-disease registration by the identifying hospital (资格认定登记)."""
     person = get_person(session, str(data["psn_no"]))
     institution = get_institution(session, principal.subject)
-    qualification = ChronicQualification(
-        psn_no=person.psn_no,
-        insutype=str(data["insutype"]),
-        opsp_dise_code=str(data["opsp_dise_code"]),
-        begndate=_date(data["begndate"], "begndate"),
-        enddate=_date(data["enddate"], "enddate"),
-        ide_fixmedins_no=institution.fixmedins_code,
-        status="active",
-    )
-    if qualification.enddate < qualification.begndate:
-        raise rules.refuse(rules.R_DATES, reason="enddate before begndate / 结束日期早于开始日期")
-    session.add(qualification)
-    session.flush()
-    audit.record(
-        session,
-        at=now,
-        actor_type="institution",
-        actor_id=principal.subject,
-        channel="interface",
-        action="qualification.register",
-        entity_type="chronic_qualification",
-        entity_id=str(qualification.id),
-        after={
-            "psn_no": person.psn_no,
-            "opsp_dise_code": qualification.opsp_dise_code,
-            "begndate": str(qualification.begndate),
-            "enddate": str(qualification.enddate),
-        },
-    )
-    return {"trt_dcla_detl_sn": f"Q{qualification.id}"}
+    try:
+        qualification = QualificationIn(
+            insutype=str(data["insutype"]),
+            opsp_dise_code=str(data["opsp_dise_code"]),
+            begndate=_date(data["begndate"], "begndate"),
+            enddate=_date(data["enddate"], "enddate"),
+            ide_fixmedins_no=institution.fixmedins_code,
+        )
+    except ValidationError as exc:
+        raise rules.refuse(rules.R_DATES, reason=exc.errors()[0]["msg"]) from None
+    q = record_qualification(session, principal, person.psn_no, qualification, now, channel="interface")
+    return {"trt_dcla_detl_sn": f"Q{q.id}"}
 
 
 def tx_2504(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:

@@ -370,6 +370,13 @@ def decide_review(
 def cancel(session: Session, principal: Principal, filing_id: str, reason: str, now: dt.datetime) -> Filing:
     filing = load(session, filing_id, lock=True)
     _authorize_person_scope(principal, get_person(session, filing.psn_no))
+    return end_filing(session, principal, filing, reason, now, channel="api")
+
+
+def end_filing(
+    session: Session, principal: Principal, filing: Filing, reason: str, now: dt.datetime, *, channel: str
+) -> Filing:
+    """Withdraw a pending filing, or cancel an approved one (long-term ones only after the lock period)."""
     before = snapshot(filing)
     if filing.status in PENDING:
         filing.status = Status.CANCELLED.value  # withdrawn before a decision
@@ -378,7 +385,7 @@ def cancel(session: Session, principal: Principal, filing_id: str, reason: str, 
         rules.check_change_allowed(policy, view(filing), now.date(), "cancel / 取消")
         filing.status, filing.void_from = Status.CANCELLED.value, now.date()
     filing.end_reason, filing.version = reason, filing.version + 1
-    _audit(session, principal, "api", "filing.cancel", filing, before, now)
+    _audit(session, principal, channel, "filing.cancel", filing, before, now)
     return filing
 
 

@@ -247,13 +247,6 @@ def _query(fn: Callable[[Session, dict[str, Any]], dict[str, Any]]) -> Handler:
     return handler
 
 
-def _with(node: str, fn: Callable[[Session, Call, dict[str, Any]], dict[str, Any]]) -> Handler:
-    def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-        return fn(session, call, _node(data, node))
-
-    return handler
-
-
 def _data(fn: Callable[[Session, Call, dict[str, Any]], dict[str, Any]]) -> Handler:
     def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
         body = _body(data)

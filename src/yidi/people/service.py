@@ -151,17 +151,23 @@ def add_qualification(
     session: Session, principal: Principal, psn_no: str, data: QualificationIn, now: dt.datetime
 ) -> ChronicQualification:
     """Record an outpatient chronic/special-disease qualification recognised by the insured region."""
-    person = get_person(session, psn_no)
-    _staff_scope(principal, insured_regions(person))
+    _staff_scope(principal, insured_regions(get_person(session, psn_no)))
+    return record_qualification(session, principal, psn_no, data, now, channel="counter")
+
+
+def record_qualification(
+    session: Session, principal: Principal, psn_no: str, data: QualificationIn, now: dt.datetime, *, channel: str
+) -> ChronicQualification:
+    """Store a qualification and audit it; the caller has decided who may (staff of the region, a hospital)."""
     q = ChronicQualification(psn_no=psn_no, status="active", **data.model_dump())
     session.add(q)
     session.flush()
     audit.record(
         session,
         at=now,
-        actor_type="staff",
+        actor_type=principal.audience.value,
         actor_id=principal.subject,
-        channel="counter",
+        channel=channel,
         action="qualification.add",
         entity_type="chronic_qualification",
         entity_id=str(q.id),

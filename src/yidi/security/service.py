@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -302,7 +302,3 @@ def verify_institution_request(
     if random.random() < 0.01:  # noqa: S311 - housekeeping, not security: forget nonces past the window
         session.execute(delete(UsedNonce).where(UsedNonce.seen_at < now - dt.timedelta(seconds=2 * window)))
     return Principal(Audience.INSTITUTION, credential.fixmedins_code, key_id=credential.key_id)
-
-
-def staff_user(session: Session, username: str) -> StaffUser | None:
-    return session.scalar(select(StaffUser).where(StaffUser.username == username))
