@@ -46,27 +46,34 @@ from yidi.settlement.models import Accumulator, FeeRecord, Settlement, Visit
 from yidi.settlement.visits import _person_insurance, own_visit
 
 
-def _accumulators(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Decimal]:
-    rows = session.scalars(
-        select(Accumulator).where(
-            Accumulator.psn_no == psn_no, Accumulator.insutype == insutype, Accumulator.year == year
-        )
+def _rows(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Accumulator]:
+    stmt = select(Accumulator).where(
+        Accumulator.psn_no == psn_no, Accumulator.insutype == insutype, Accumulator.year == year
     )
-    return {r.key: (Decimal(r.value) if r.key in COUNT_KEYS else from_fen(r.value)) for r in rows}
+    return {r.key: r for r in session.scalars(stmt)}
 
 
-def _apply(session: Session, psn_no: str, insutype: str, year: int, increments: dict[str, Decimal], sign: int) -> None:
-    existing = {
-        r.key: r
-        for r in session.scalars(
-            select(Accumulator).where(
-                Accumulator.psn_no == psn_no, Accumulator.insutype == insutype, Accumulator.year == year
-            )
-        )
-    }
+def _values(rows: dict[str, Accumulator]) -> dict[str, Decimal]:
+    return {k: (Decimal(r.value) if k in COUNT_KEYS else from_fen(r.value)) for k, r in rows.items()}
+
+
+def _accumulators(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Decimal]:
+    return _values(_rows(session, psn_no, insutype, year))
+
+
+def _apply(
+    session: Session,
+    rows: dict[str, Accumulator],
+    psn_no: str,
+    insutype: str,
+    year: int,
+    increments: dict[str, Decimal],
+    sign: int,
+) -> None:
+    """Add (sign +1) or take back (-1) a settlement's increments on the rows read under the lock."""
     for key, amount in increments.items():
         value = sign * (int(amount) if key in COUNT_KEYS else to_fen(amount))
-        row = existing.get(key)
+        row = rows.get(key)
         if row is None:
             session.add(Accumulator(psn_no=psn_no, insutype=insutype, year=year, key=key, value=value))
         else:
@@ -81,6 +88,7 @@ class Prepared:
     result: engine.Result
     service_date: dt.date
     category: FilingCategory
+    accumulators: dict[str, Accumulator]  # the year's rows, read after the lock
 
 
 def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) -> Prepared:
@@ -151,10 +159,11 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         acct_used_flag=str(data.get("acct_used_flag", "0")) == "1",
         account_balance=insurance.balc,
     )
-    result = engine.settle(lines, catalogue, ctx, _accumulators(session, visit.psn_no, visit.insutype, year))
+    rows = _rows(session, visit.psn_no, visit.insutype, year)
+    result = engine.settle(lines, catalogue, ctx, _values(rows))
     if "medfee_sumamt" in data and _amount(data, "medfee_sumamt") != result.medfee_sumamt:
         raise YidiError(MISMATCH, field="medfee_sumamt", given=data["medfee_sumamt"], expected=result.medfee_sumamt)
-    return Prepared(visit, insurance, fees, result, service_date, category)
+    return Prepared(visit, insurance, fees, result, service_date, category, rows)
 
 
 def _check_opened_and_exclusions(
@@ -296,7 +305,7 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
     med_type = _str(data, "med_type", required=False, max_len=6) or p.visit.med_type
     record = _record(p, call, med_type)
     session.add(record)
-    _apply(session, p.visit.psn_no, p.visit.insutype, record.year, p.result.increments, +1)
+    _apply(session, p.accumulators, p.visit.psn_no, p.visit.insutype, record.year, p.result.increments, +1)
     p.insurance.balc = p.result.balc
     for fee in p.fees:
         fee.status, fee.setl_id = "settled", record.setl_id
@@ -373,6 +382,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
     original.status = "cancelled"
     _apply(
         session,
+        _rows(session, original.psn_no, original.insutype, original.year),
         original.psn_no,
         original.insutype,
         original.year,
