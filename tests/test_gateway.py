@@ -645,3 +645,39 @@ def test_diagnoses_5202_and_chronic_drug_records_5205(http: TestClient, db: Data
         "5205", {"data": {"psn_no": psn, "begntime": "2025-06-01 00:00:00", "endtime": "2025-06-30 23:59:59"}}, region
     )["feedetail"]
     assert [(d["med_list_codg"], d["det_item_fee_sumamt"]) for d in drugs] == [(NIFEDIPINE, "200.00")]
+
+
+def test_a_call_is_one_transaction_and_a_failed_one_keeps_its_nonce(http: TestClient, db: Database) -> None:
+    import json as _json
+
+    from sqlalchemy import event
+
+    from yidi.gateway.client import PATH
+    from yidi.security.client import signed_headers
+
+    client = his(http)
+    commits: list[int] = []
+
+    def count(_conn: object) -> None:
+        commits.append(1)
+
+    event.listen(db.engine, "commit", count)
+    try:
+        register = {"psn_no": "45060000000000000001", "insutype": "310", "begntime": "2025-06-03 09:00:00"}
+        _, answer = client.send("2201", {"data": {**register, "ipt_otp_no": "T1"}})
+        assert answer["infcode"] == 0 and len(commits) == 1  # signature, nonce, work and message log together
+        bad = client.envelope("2208", {"data": {"setl_id": "S0", "mdtrt_id": "V0", "psn_no": "x"}})
+        body = _json.dumps(bad, ensure_ascii=False).encode()
+        headers = {**signed_headers(demo_key_id(BJ_HOSP), demo_secret(BJ_HOSP), "POST", PATH, body),
+                   "content-type": "application/json"}  # fmt: skip
+        first = http.post(PATH, content=body, headers=headers)
+        assert first.status_code == 200 and first.json()["infcode"] == -1
+    finally:
+        event.remove(db.engine, "commit", count)
+    # The work was rolled back, but the nonce and the refusal were committed with the call.
+    again = http.post(PATH, content=body, headers=headers)
+    assert again.status_code == 401 and again.json()["code"] == "E_SIGNATURE" and "nonce" in again.json()["message_en"]
+    with db.read_only() as s:
+        stored = s.get(MessageLog, bad["msgid"])
+        assert stored is not None and stored.infcode == -1
+    assert client.post(bad) == first.json()  # newly signed retry of the same message: the same refusal

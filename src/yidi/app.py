@@ -9,7 +9,7 @@ import yidi
 from yidi.catalog.api import router as catalog_router
 from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database
-from yidi.core.web import BodyLimitMiddleware, error_body, install_error_handlers, install_request_log
+from yidi.core.web import BodyLimitMiddleware, RequestLogMiddleware, error_body, install_error_handlers
 from yidi.filing.api import router as filing_router
 from yidi.gateway.api import router as gateway_router
 from yidi.parameters.api import router as parameters_router
@@ -32,13 +32,13 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.state.db = db or get_database()
     settings = get_settings()
     install_error_handlers(app)
-    install_request_log(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_body=settings.max_body_bytes,
         max_upload=settings.max_upload_bytes,
         upload_suffixes=("/materials",),
     )
+    app.add_middleware(RequestLogMiddleware)  # outermost: also logs the 413s
     ops = SecureRouter(tags=["operations"])
 
     @ops.get("/healthz", access=PUBLIC, summary="Liveness and database check")
@@ -66,3 +66,13 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.include_router(catalog_router)
     check_routes(app)  # closed by default: every endpoint must say who may use it
     return app
+
+
+def serve_app() -> FastAPI:
+    """The factory each server process runs (`yidi serve --workers N`, `uvicorn --factory yidi.app:serve_app`):
+    logging as configured, then the application on the database from settings."""
+    from yidi.core.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    return create_app()

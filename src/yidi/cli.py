@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -59,6 +60,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     demo: Annotated[bool, typer.Option(help="Load demo data into an empty database")] = True,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (PostgreSQL only when > 1)")] = 1,
     database_url: DbUrl = None,
 ) -> None:
     """Apply migrations, load demo data into an empty database, and serve the API."""
@@ -75,8 +77,18 @@ def serve(
         raise typer.Exit(2)
     db = _db(database_url)
     prepare(db, demo_if_empty=demo and settings.load_demo_on_empty)
+    if workers > 1 and db.engine.dialect.name == "sqlite":
+        typer.echo("--workers > 1 needs PostgreSQL (SQLite allows one writer) / 多进程须使用 PostgreSQL", err=True)
+        raise typer.Exit(2)
     typer.echo(f"yidi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)
-    uvicorn.run(create_app(db), host=host, port=port, log_config=None, access_log=False)
+    if workers == 1:
+        uvicorn.run(create_app(db), host=host, port=port, log_config=None, access_log=False)
+        return
+    os.environ["YIDI_DATABASE_URL"] = db.url  # each worker process builds its own app from settings
+    db.dispose()
+    uvicorn.run(
+        "yidi.app:serve_app", factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False
+    )
 
 
 @db_app.command("upgrade")

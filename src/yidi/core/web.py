@@ -6,7 +6,7 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,7 +14,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.responses import Response
 
 from yidi.core.db import Database
 from yidi.core.errors import YidiError
@@ -69,25 +68,46 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
 
-def install_request_log(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def _log_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+class RequestLogMiddleware:
+    """One log line per request (method, path, status, duration) and an `x-request-id` on every answer.
+
+    Plain ASGI rather than `@app.middleware("http")`: that wrapper costs a task and a stream per request on the
+    gateway's hot path.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope.get("headers") or () if k == b"x-request-id"), None)
+        request_id = given.decode("latin-1")[:64] if given else uuid.uuid4().hex
         started = time.perf_counter()
-        response = await call_next(request)
-        elapsed_ms = round((time.perf_counter() - started) * 1000, 2)  # a duration, not money
-        response.headers["x-request-id"] = request_id
-        log.info(
-            "request",
-            extra={
-                "request_id": request_id,
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": elapsed_ms,
-            },
-        )
-        return response
+        status = 500
+
+        async def send_with_id(message: dict[str, Any]) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [*message.get("headers", ()), (b"x-request-id", request_id.encode("latin-1"))]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),  # a duration, not money
+                },
+            )
 
 
 class BodyLimitMiddleware:

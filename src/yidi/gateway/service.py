@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import secrets
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -22,6 +23,8 @@ from yidi.gateway import envelope
 from yidi.gateway.transactions import READ_ONLY, TRANSACTIONS
 from yidi.reference.models import Institution
 from yidi.reference.rules import divisions
+from yidi.security.access import SignedRequest
+from yidi.security.service import verify_institution_request
 from yidi.settlement.inputs import Call
 from yidi.settlement.models import MessageLog
 
@@ -72,15 +75,16 @@ def _kept(body: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _stored(db: Database, env: envelope.Envelope, body: dict[str, Any], received: dt.datetime) -> dict[str, Any] | None:
+def _stored(
+    session: Session, env: envelope.Envelope, body: dict[str, Any], received: dt.datetime
+) -> dict[str, Any] | None:
     """The stored answer for a replay; a refusal when the msgid was used for a different message."""
-    with db.read_only() as session:
-        row = session.get(MessageLog, env.msgid)
-        if row is None:
-            return None
-        stored_print = row.request.get("_fingerprint") or _fingerprint(row.request)
-        if "reversed_by" in row.request or stored_print == _fingerprint(body):
-            return dict(row.response)
+    row = session.get(MessageLog, env.msgid)
+    if row is None:
+        return None
+    stored_print = row.request.get("_fingerprint") or _fingerprint(row.request)
+    if "reversed_by" in row.request or stored_print == _fingerprint(body):
+        return dict(row.response)
     return envelope.answer(
         env.mdtrtarea_admvs,
         received,
@@ -90,31 +94,59 @@ def _stored(db: Database, env: envelope.Envelope, body: dict[str, Any], received
     )
 
 
-def _remember(
-    db: Database, env: envelope.Envelope, body: dict[str, Any], response: dict[str, Any], now: dt.datetime
-) -> None:
-    try:
-        with db.unit_of_work() as session:
-            session.add(
-                MessageLog(
-                    msgid=env.msgid,
-                    infno=env.infno,
-                    fixmedins_code=env.fixmedins_code,
-                    received_at=now,
-                    infcode=response["infcode"],
-                    request=_kept(body),
-                    response=response,
-                    serial=secrets.randbelow(2**62),
-                )
-            )
-    except IntegrityError:
-        pass  # a concurrent copy of the same message got there first; its answer stands
-    except Exception:  # the answer still goes out; only its record is missing
-        log.exception("could not store a gateway answer", extra={"msgid": env.msgid})
+def _log_row(env: envelope.Envelope, body: dict[str, Any], response: dict[str, Any], now: dt.datetime) -> MessageLog:
+    return MessageLog(
+        msgid=env.msgid,
+        infno=env.infno,
+        fixmedins_code=env.fixmedins_code,
+        received_at=now,
+        infcode=response["infcode"],
+        request=_kept(body),
+        response=response,
+        serial=secrets.randbelow(2**62),
+    )
+
+
+NOT_JSON = object()  # the body was not UTF-8 JSON
+
+
+def handle_signed(db: Database, signed: SignedRequest, body: Any) -> dict[str, Any]:
+    """One call from the HTTP edge in one transaction: signature and nonce, replay look-up, the transaction
+    and the message log. A bad signature or a reused nonce raises the 401 `YidiError`; nothing is written."""
+    received = clock.now()
+
+    def verify(session: Session) -> Principal:
+        return verify_institution_request(session, signed.headers, signed.method, signed.path, signed.body, received)
+
+    return _in_transaction(db, verify, body, received)
 
 
 def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
-    received = clock.now()
+    """One call for an institution already authenticated in this process (tests, tools)."""
+    return _in_transaction(db, lambda _: principal, body, clock.now())
+
+
+def _in_transaction(
+    db: Database, authenticate: Callable[[Session], Principal], body: Any, received: dt.datetime
+) -> dict[str, Any]:
+    """The transaction's own work runs under a savepoint: when it fails only that part is rolled back, and the
+    nonce and the refusal (stored under the msgid, so that a retry gets the same answer) are committed."""
+    try:
+        with db.unit_of_work() as session:
+            principal = authenticate(session)
+            return _process(session, principal, body, received)
+    except YidiError:
+        raise  # the signature or nonce refusal: nothing was written
+    except Exception:
+        log.exception("gateway call failed")
+        return envelope.answer("000000", received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error")
+
+
+def _process(session: Session, principal: Principal, body: Any, received: dt.datetime) -> dict[str, Any]:
+    if body is NOT_JSON:
+        return envelope.answer(
+            "000000", received, clock.now(), None, "[E_ENVELOPE] body: is not UTF-8 JSON / 请求不是JSON"
+        )
     try:
         env = envelope.parse(body)
     except envelope.EnvelopeError as exc:
@@ -128,7 +160,7 @@ def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
             None,
             "[E_ENVELOPE] fixmedins_code: is not the signing institution / 与签名机构不符",
         )
-    stored = _stored(db, env, body, received)
+    stored = _stored(session, env, body, received)
     if stored is not None:
         return stored  # a replay: the identical answer, nothing done twice
     handler = TRANSACTIONS.get(env.transaction)
@@ -136,43 +168,39 @@ def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
         response = envelope.answer(
             region, received, clock.now(), None, f"[E_INFNO] infno: {env.infno} is not supported / 不支持的交易"
         )
-        _remember(db, env, body, response, received)
-        return response
+        return _keep(session, env, body, response, received)
     call = Call(principal, env.msgid, env.transaction, received, env.insuplc_admdvs)
     try:
-        with db.unit_of_work() as session:
+        with session.begin_nested():
             _check_region(session, env)
             output = handler(session, call, env.input)
             response = envelope.answer(region, received, clock.now(), output)
             if env.transaction not in READ_ONLY:
-                session.add(
-                    MessageLog(
-                        msgid=env.msgid,
-                        infno=env.infno,
-                        fixmedins_code=env.fixmedins_code,
-                        received_at=received,
-                        infcode=0,
-                        request=_kept(body),
-                        response=response,
-                        serial=secrets.randbelow(2**62),
-                    )
-                )
+                session.add(_log_row(env, body, response, received))
         return response
     except IntegrityError:
-        stored = _stored(db, env, body, received)
+        stored = _stored(session, env, body, received)  # a concurrent copy of this message committed first
         if stored is not None:
             return stored
         log.exception("integrity error in gateway", extra={"infno": env.infno, "msgid": env.msgid})
-        response = envelope.answer(
-            region, received, clock.now(), None, "[E_CONFLICT] 数据冲突，请重试 / conflict; retry"
-        )
-        return response
+        return envelope.answer(region, received, clock.now(), None, "[E_CONFLICT] 数据冲突，请重试 / conflict; retry")
     except YidiError as exc:
         response = envelope.answer(region, received, clock.now(), None, _error_text(exc))
     except Exception:
         log.exception("gateway transaction failed", extra={"infno": env.infno, "msgid": env.msgid})
         return envelope.answer(region, received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error")
-    _remember(db, env, body, response, received)
+    return _keep(session, env, body, response, received)  # a refusal is an answer too: a retry gets the same
+
+
+def _keep(
+    session: Session, env: envelope.Envelope, body: dict[str, Any], response: dict[str, Any], received: dt.datetime
+) -> dict[str, Any]:
+    """Store a refusal under its msgid; when a concurrent copy of the message stored first, its answer stands."""
+    try:
+        with session.begin_nested():
+            session.add(_log_row(env, body, response, received))
+    except IntegrityError:
+        return _stored(session, env, body, received) or response
     return response
 
 

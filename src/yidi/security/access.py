@@ -80,15 +80,14 @@ async def authenticated(request: Request) -> Principal:
                 return service.resolve_session(session, token, now)
 
         principal = await run_in_threadpool(resolve)
-    elif any(h in request.headers for h in _SIGNED_HEADERS):
-        values = [request.headers.get(h) for h in _SIGNED_HEADERS]
-        headers = signing.SignedHeaders(*values) if all(values) else None  # type: ignore[arg-type]
-        body = await request.body()
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    elif has_signature(request):
+        signed = await signed_request(request)
 
         def verify() -> Principal:
             with db.unit_of_work() as session:
-                return service.verify_institution_request(session, headers, request.method, path, body, now)
+                return service.verify_institution_request(
+                    session, signed.headers, signed.method, signed.path, signed.body, now
+                )
 
         principal = await run_in_threadpool(verify)
     request.state.principal = principal
@@ -98,9 +97,43 @@ async def authenticated(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(authenticated)]
 
 
+def has_signature(request: Request) -> bool:
+    return any(h in request.headers for h in _SIGNED_HEADERS)
+
+
+@dataclass(frozen=True)
+class SignedRequest:
+    """What a signature covers, for endpoints that verify it inside their own transaction."""
+
+    headers: signing.SignedHeaders | None
+    method: str
+    path: str  # with ?query
+    body: bytes
+
+
+async def signed_request(request: Request) -> SignedRequest:
+    values = [request.headers.get(h) for h in _SIGNED_HEADERS]
+    headers = signing.SignedHeaders(*values) if all(values) else None  # type: ignore[arg-type]
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return SignedRequest(headers, request.method, path, await request.body())
+
+
 def _guard(access: Access) -> Callable[..., Any]:
     async def guard(principal: CurrentPrincipal) -> None:
         access.check(principal)
+
+    return guard
+
+
+def _guard_signed_in_endpoint(access: Access) -> Callable[..., Any]:
+    """For institution-only endpoints that verify the signature (and claim the nonce) in their own transaction,
+    so that a call costs one transaction: unsigned callers are refused here as by `_guard`."""
+    if access.audiences != {Audience.INSTITUTION}:
+        raise TypeError("signature_in_endpoint is for endpoints that only institutions may use")
+
+    async def guard(request: Request) -> None:
+        if not has_signature(request):
+            access.check(await authenticated(request))  # always refuses: 401 anonymous, 403 sessions
 
     return guard
 
@@ -111,8 +144,11 @@ class SecureRouter(APIRouter):
     def _secure(self, methods: list[str], path: str, access: Access, kwargs: dict[str, Any]) -> Callable[..., Any]:
         if not isinstance(access, Access):
             raise TypeError(f"{methods} {path}: access= must say who may use this endpoint")
-        dependencies = [*(kwargs.pop("dependencies", None) or []), Depends(_guard(access))]
-        extra = {**(kwargs.pop("openapi_extra", None) or {}), "x-access": access.describe()}
+        in_endpoint = kwargs.pop("signature_in_endpoint", False)
+        guard = _guard_signed_in_endpoint(access) if in_endpoint else _guard(access)
+        dependencies = [*(kwargs.pop("dependencies", None) or []), Depends(guard)]
+        described = access.describe() | ({"signature": "verified in the endpoint's transaction"} if in_endpoint else {})
+        extra = {**(kwargs.pop("openapi_extra", None) or {}), "x-access": described}
         return self.api_route(path, methods=methods, dependencies=dependencies, openapi_extra=extra, **kwargs)
 
     def get(self, path: str, *, access: Access, **kwargs: Any) -> Callable[..., Any]:  # type: ignore[override]

@@ -276,10 +276,10 @@ def logout(session: Session, token: str, now: dt.datetime) -> None:
 def verify_institution_request(
     session: Session, headers: signing.SignedHeaders | None, method: str, path: str, body: bytes, now: dt.datetime
 ) -> Principal:
-    """Check freshness, signature and nonce; remember the nonce so a replay is refused.
+    """Check freshness and signature, and claim the nonce in this transaction so that a replay is refused.
 
-    Runs in its own transaction (the caller commits it before handling the request), so a replay is refused
-    even when the first request later failed.
+    The caller commits the nonce even when its own work fails: the generic edge commits it on its own before the
+    endpoint runs; the gateway keeps it in the call's transaction and rolls back only to a savepoint after it.
     """
     if headers is None:
         raise YidiError(BAD_SIGNATURE, reason=_SIGNATURE_REASONS[signing.Refusal.MISSING])
@@ -295,8 +295,8 @@ def verify_institution_request(
     if not signing.verify_signature(signing.Scheme(credential.scheme), material, message, headers.signature):
         raise YidiError(BAD_SIGNATURE, reason=_SIGNATURE_REASONS[signing.Refusal.BAD_SIGNATURE])
     try:
-        with session.begin_nested():
-            session.add(UsedNonce(key_id=headers.key_id, nonce=headers.nonce, seen_at=now))
+        session.add(UsedNonce(key_id=headers.key_id, nonce=headers.nonce, seen_at=now))
+        session.flush()  # a reused nonce fails here (the unique key); the caller's transaction is then rolled back
     except IntegrityError:
         raise YidiError(BAD_SIGNATURE, reason=_SIGNATURE_REASONS[signing.Refusal.BAD_NONCE]) from None
     if random.random() < 0.01:  # noqa: S311 - housekeeping, not security: forget nonces past the window
