@@ -84,11 +84,11 @@ def serve(
     if workers == 1:
         uvicorn.run(create_app(db), host=host, port=port, log_config=None, access_log=False)
         return
+    from yidi.core.server import serve as serve_workers
+
     os.environ["YIDI_DATABASE_URL"] = db.url  # each worker process builds its own app from settings
     db.dispose()
-    uvicorn.run(
-        "yidi.app:serve_app", factory=True, workers=workers, host=host, port=port, log_config=None, access_log=False
-    )
+    raise typer.Exit(serve_workers(host, port, workers))
 
 
 @db_app.command("upgrade")
