@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     login_ip_failures_per_window: int = Field(20, description="Failed sign-ins from one address per window")
     login_ip_window_minutes: int = Field(10)
     signature_window_seconds: int = Field(300, description="Allowed clock difference of signed requests")
+    reference_cache_seconds: float = Field(
+        30, ge=0, description="How long a process reuses an institution read from the database (0: never)"
+    )
     max_body_bytes: int = Field(1_048_576, description="Largest request body outside uploads")
     max_upload_bytes: int = Field(20_971_520, description="Largest uploaded file")
     argon2_time_cost: int = Field(3, ge=1, description="argon2id passes")

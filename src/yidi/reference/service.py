@@ -5,13 +5,24 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
+import weakref
 from importlib import resources
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, selectinload
 
+from yidi.core.config import get_settings
 from yidi.core.errors import INVALID_IDENTIFIER, NOT_FOUND, YidiError
-from yidi.reference.models import ChronicDisease, DivisionRow, Institution, InstitutionService, ServiceKind
+from yidi.reference.models import (
+    ChronicDisease,
+    DivisionRow,
+    Institution,
+    InstitutionDepartment,
+    InstitutionService,
+    ServiceKind,
+)
 from yidi.reference.rules import divisions
 from yidi.reference.schemas import InstitutionIn
 
@@ -65,10 +76,20 @@ def sync_reference_data(session: Session) -> dict[str, int]:
 
 
 def get_institution(session: Session, fixmedins_code: str) -> Institution:
-    """The institution with its departments and services, read once per unit of work."""
-    cache: dict[str, Institution] = session.info.setdefault("institutions", {})
-    if fixmedins_code in cache:
-        return cache[fixmedins_code]
+    """The institution with its departments and services, for reading.
+
+    Every gateway call needs it, so each process keeps it for `reference_cache_seconds` (detached, never
+    written through). A change made in this process clears the copy when it commits; another process's change
+    is seen within that time.
+    """
+    # An institution this session already holds (perhaps changed, not yet committed) is used as it is.
+    in_session = inspect(Institution).identity_key_from_primary_key((fixmedins_code,)) in session.identity_map
+    engine = session.get_bind()
+    cache = _institutions.setdefault(engine, {})
+    kept = None if in_session or session.info.get(_TOUCHED) else cache.get(fixmedins_code)
+    if kept is not None and time.monotonic() - kept[0] < get_settings().reference_cache_seconds:
+        return kept[1]
+    generation, loaded_at = _generation.get(engine, 0), time.monotonic()
     institution = session.scalar(
         select(Institution)
         .where(Institution.fixmedins_code == fixmedins_code)
@@ -76,8 +97,38 @@ def get_institution(session: Session, fixmedins_code: str) -> Institution:
     )
     if institution is None:
         raise YidiError(NOT_FOUND, what="定点医药机构 / institution", key=fixmedins_code)
-    cache[fixmedins_code] = institution
+    if not in_session and not session.info.get(_TOUCHED):
+        session.expunge(institution)  # with its departments and services (cascade "all")
+        if _generation.get(engine, 0) == generation:  # no change committed or flushed meanwhile in this process
+            cache[fixmedins_code] = (loaded_at, institution)
     return institution
+
+
+# Process-wide copies of institutions per database (engine), and the listeners that clear them on a change.
+_institutions: weakref.WeakKeyDictionary[Any, dict[str, tuple[float, Institution]]] = weakref.WeakKeyDictionary()
+_generation: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
+_TOUCHED = "institutions_touched"
+_INSTITUTION_TYPES = (Institution, InstitutionDepartment, InstitutionService)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_institution_change(session: Session, _context: Any) -> None:
+    if any(isinstance(o, _INSTITUTION_TYPES) for o in (*session.new, *session.dirty, *session.deleted)):
+        session.info[_TOUCHED] = True
+        _forget(session)
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _forget_after_commit(session: Session) -> None:
+    if session.info.pop(_TOUCHED, False):
+        _forget(session)
+
+
+def _forget(session: Session) -> None:
+    engine = session.get_bind()
+    _generation[engine] = _generation.get(engine, 0) + 1
+    _institutions.pop(engine, None)
 
 
 def opened_services(institution: Institution, on: dt.date) -> list[InstitutionService]:
