@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from yidi.core import audit
 from yidi.core.calendar import default_calendar
@@ -107,10 +107,10 @@ def person_filings(session: Session, psn_no: str) -> list[Filing]:
     stmt = (
         select(Filing)
         .where(Filing.psn_no == psn_no)
-        .options(selectinload(Filing.institutions))
+        .options(joinedload(Filing.institutions))
         .order_by(Filing.submitted_at)
     )
-    return list(session.scalars(stmt))
+    return list(session.scalars(stmt).unique())
 
 
 def _authorize_person_scope(principal: Principal, person: Person, *, institution_ok: bool = False) -> None:
@@ -519,9 +519,12 @@ def coverage_for(
     disease: str | None,
     admission_date: dt.date,
     insutype: str | None = None,
+    person: Person | None = None,
 ) -> FilingDecision:
-    """Is this visit covered by a filing (or deemed filed, or exempt)? Values at the admission date."""
-    person = get_person(session, psn_no)
+    """Is this visit covered by a filing (or deemed filed, or exempt)? Values at the admission date.
+
+    `person`, when the caller has already read it in this session (with insurances and qualifications)."""
+    person = person if person is not None and person.psn_no == psn_no else get_person(session, psn_no)
     insurance = _insurance(person, insutype) if insutype else person.insurances[0]
     institution: Institution = get_institution(session, fixmedins_code)
     care = MED_TYPE_CARE.get(med_type)

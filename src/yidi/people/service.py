@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from yidi.core import audit
 from yidi.core.certno import mask_certno, validate_certno
@@ -47,11 +47,12 @@ def add_person(session: Session, data: PersonIn, now: dt.datetime) -> Person:
 
 
 def get_person(session: Session, psn_no: str) -> Person:
-    person = session.scalar(
+    stmt = (  # one query: a person has a few insurances and qualifications
         select(Person)
         .where(Person.psn_no == psn_no)
-        .options(selectinload(Person.insurances), selectinload(Person.qualifications))
+        .options(joinedload(Person.insurances), joinedload(Person.qualifications))
     )
+    person = session.execute(stmt).unique().scalar_one_or_none()
     if person is None:
         raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
     return person

@@ -105,7 +105,9 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         raise YidiError(BAD_INPUT, field="med_type", problem=f"{med_type} is not settled here / 不支持的医疗类别")
     admission = visit.begntime.date()
     disease = visit.dise_codg if care is Care.CHRONIC else None
-    decision = coverage_for(session, visit.psn_no, visit.fixmedins_code, med_type, disease, admission, visit.insutype)
+    decision = coverage_for(
+        session, visit.psn_no, visit.fixmedins_code, med_type, disease, admission, visit.insutype, person
+    )
     service_date = (visit.endtime or call.now).date() if visit.kind == "inpatient" else admission
     policy = default_store().at(insurance.insuplc_admdvs, service_date)
     category = decision.category

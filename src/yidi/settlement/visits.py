@@ -17,17 +17,21 @@ from yidi.core import audit
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.people.models import Insurance, Person
+from yidi.people.service import get_person
 from yidi.reference.service import get_institution
 from yidi.settlement.inputs import BAD_INPUT, STATE, Call, _amount, _decimal, _str, _time
 from yidi.settlement.models import FeeRecord, Visit, VisitDiagnosis
 
 
 def _person_insurance(session: Session, psn_no: str, insutype: str, *, lock: bool = False) -> tuple[Person, Insurance]:
-    person = session.get(Person, psn_no)
-    if person is None:
-        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
-    stmt = select(Insurance).where(Insurance.psn_no == psn_no, Insurance.insutype == insutype)
-    insurance = session.scalar(stmt.with_for_update() if lock else stmt)
+    """The person (with insurances and qualifications) and one insurance record; with `lock`, that record is
+    locked first (`SELECT … FOR UPDATE`): it serialises everything that reads and changes the person's
+    accumulators and account."""
+    if lock:
+        stmt = select(Insurance).where(Insurance.psn_no == psn_no, Insurance.insutype == insutype)
+        session.scalar(stmt.with_for_update().execution_options(populate_existing=True))
+    person = get_person(session, psn_no)
+    insurance = next((i for i in person.insurances if i.insutype == insutype), None)
     if insurance is None:
         raise YidiError(NOT_FOUND, what="参保记录 / insurance record", key=f"{psn_no}/{insutype}")
     return person, insurance
