@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from yidi.catalog.service import as_entry, items_at
@@ -309,8 +309,11 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
     session.add(record)
     _apply(session, p.accumulators, p.visit.psn_no, p.visit.insutype, record.year, p.result.increments, +1)
     p.insurance.balc = p.result.balc
-    for fee in p.fees:
-        fee.status, fee.setl_id = "settled", record.setl_id
+    session.execute(  # one statement for the lines (the objects in this session are updated in step)
+        update(FeeRecord)
+        .where(FeeRecord.id.in_([f.id for f in p.fees]))
+        .values(status="settled", setl_id=record.setl_id)
+    )
     if p.visit.kind == "outpatient" or p.visit.status == "discharged" or str(data.get("mid_setl_flag", "0")) != "1":
         p.visit.status = "settled"
     p.visit.version += 1

@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from yidi.catalog.rules import split_fee_line
@@ -180,7 +180,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
             raise YidiError(BAD_INPUT, field="feedetl_sn", problem=f"{sn} already uploaded / 重复上传")
         seen.add((visit.mdtrt_id, sn))
         records.append(
-            FeeRecord(
+            dict(
                 mdtrt_id=visit.mdtrt_id,
                 feedetl_sn=sn,
                 chrg_bchno=_str(row, "chrg_bchno", required=False, max_len=30) or None,
@@ -197,6 +197,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
                 inscp_scp_amt=split.inscp_scp_amt,
                 chrgitm_lv=split.chrgitm_lv,
                 status="active",
+                setl_id=None,
             )
         )
         out.append(
@@ -216,8 +217,8 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
                 "lmt_used_flag": "0",
             }
         )
-    session.add_all(records)
-    session.flush()
+    # A bulk insert (one multi-row statement): the lines are read back by the settlement in a later call.
+    session.execute(insert(FeeRecord), records)
     return {"result": out}
 
 
