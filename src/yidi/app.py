@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -19,8 +23,17 @@ from yidi.security.access import PUBLIC, SecureRouter, check_routes
 from yidi.security.api import router as auth_router
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    # Database work runs in worker threads. Past a few per process they only contend for the interpreter lock,
+    # so the thread count is a setting rather than anyio's default of 40.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().worker_threads
+    yield
+
+
 def create_app(db: Database | None = None) -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="yidi 异地就医平台",
         version=yidi.__version__,
         description=(
@@ -57,10 +70,10 @@ def create_app(db: Database | None = None) -> FastAPI:
         return JSONResponse({"status": "ok", "database": database.engine.dialect.name, "version": yidi.__version__})
 
     app.include_router(ops)
+    app.include_router(gateway_router)  # first: routes are matched in order, and the gateway is the busiest
     app.include_router(auth_router)
     app.include_router(people_router)
     app.include_router(filing_router)
-    app.include_router(gateway_router)
     app.include_router(reference_router)
     app.include_router(parameters_router)
     app.include_router(catalog_router)

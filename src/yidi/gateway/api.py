@@ -39,7 +39,9 @@ async def call_service(request: Request) -> Any:
             media_type="application/octet-stream",
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
-    return answer
+    # The answer holds only text, numbers and lists: serialised directly, without FastAPI's generic encoder.
+    text = json.dumps(answer, ensure_ascii=False, default=str)  # Decimal and dates as their text, never float
+    return Response(text.encode("utf-8"), media_type="application/json")
 
 
 def _refuse_constant(name: str) -> None:
