@@ -117,10 +117,13 @@ def _prepared_database(url: str) -> Database:
 
 
 def _empty(db: Database) -> None:
+    from yidi.reference.service import forget_institutions
+
     with db.engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             if table.name not in KEEP_TABLES:
                 conn.execute(table.delete())
+    forget_institutions(db.engine)  # emptied by plain SQL, which the institution cache does not see
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])

@@ -1,3 +1,13 @@
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
 from typer.testing import CliRunner
 
 from yidi.cli import app
@@ -75,3 +85,37 @@ def test_catalog_import_and_show(tmp_path) -> None:
         ],
     )
     assert r.exit_code == 0 and "瑞格列奈片" in r.output and "selfpay_prop=0.1" in r.output
+
+
+def test_serve_with_workers_needs_postgresql(tmp_path) -> None:
+    r = runner.invoke(app, ["serve", "--workers", "2", "--database-url", f"sqlite:///{tmp_path / 'w.sqlite3'}"])
+    assert r.exit_code == 2 and "PostgreSQL" in r.output
+
+
+@pytest.mark.pg
+def test_serve_with_workers_answers_and_stops_cleanly(pg_url: str, tmp_path: Path) -> None:
+    """Two worker processes, each with its own listening socket on the port; SIGTERM stops them all."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    yidi = str(Path(sys.executable).parent / "yidi")  # the installed console script
+    command = [yidi, "serve", "--workers", "2", "--port", str(port), "--no-demo"]
+    env = {**os.environ, "YIDI_DATABASE_URL": pg_url}
+    log = (tmp_path / "server.log").open("wb")
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    try:
+        deadline, answers = time.monotonic() + 60, 0
+        while time.monotonic() < deadline and answers < 20:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    answers += 1
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        assert answers == 20, (tmp_path / "server.log").read_text()[-2000:]
+        listeners = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=False)
+        if listeners.returncode == 0:
+            assert len(listeners.stdout.strip().splitlines()) == 2  # one socket per worker
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=40) == 0
+        log.close()

@@ -76,10 +76,10 @@ def serve(
             typer.echo(f"refusing to start in production: {p}", err=True)
         raise typer.Exit(2)
     db = _db(database_url)
-    prepare(db, demo_if_empty=demo and settings.load_demo_on_empty)
     if workers > 1 and db.engine.dialect.name == "sqlite":
         typer.echo("--workers > 1 needs PostgreSQL (SQLite allows one writer) / 多进程须使用 PostgreSQL", err=True)
         raise typer.Exit(2)
+    prepare(db, demo_if_empty=demo and settings.load_demo_on_empty)
     typer.echo(f"yidi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)
     if workers == 1:
         uvicorn.run(create_app(db), host=host, port=port, log_config=None, access_log=False)

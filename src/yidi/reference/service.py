@@ -126,7 +126,11 @@ def _forget_after_commit(session: Session) -> None:
 
 
 def _forget(session: Session) -> None:
-    engine = session.get_bind()
+    forget_institutions(session.get_bind())
+
+
+def forget_institutions(engine: Any) -> None:
+    """Drop this process's copies for a database: after changing institutions other than through the ORM."""
     _generation[engine] = _generation.get(engine, 0) + 1
     _institutions.pop(engine, None)
 
