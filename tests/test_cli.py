@@ -115,6 +115,8 @@ def test_serve_with_workers_answers_and_stops_cleanly(pg_url: str, tmp_path: Pat
         listeners = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=False)
         if listeners.returncode == 0:
             assert len(listeners.stdout.strip().splitlines()) == 2  # one socket per worker
+        second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert second.returncode == 2 and "cannot listen" in second.stderr  # never two instances on one port
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=40) == 0

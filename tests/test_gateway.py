@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from yidi.app import create_app
 from yidi.core.clock import SHANGHAI
@@ -681,3 +681,27 @@ def test_a_call_is_one_transaction_and_a_failed_one_keeps_its_nonce(http: TestCl
         stored = s.get(MessageLog, bad["msgid"])
         assert stored is not None and stored.infcode == -1
     assert client.post(bad) == first.json()  # newly signed retry of the same message: the same refusal
+
+
+def test_a_replay_is_answered_while_the_rows_are_locked(http: TestClient, db: Database) -> None:
+    """HIS terminals retry when calls are slow, that is when rows are locked: a replay takes no row lock."""
+    import threading
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite serialises whole transactions)")
+    approved_filing(db, "45060000000000000001", "450600", "110000", dt.date(2025, 6, 3))
+    client = his(http)
+    lines = [line("1", NIFEDIPINE, "2025-06-03 10:00:00", "200.00", "100", "2")]
+    _, region, flow = outpatient(client, "450602195409299696", "2025-06-03", "14", "M03900", lines, "L1")
+    envelope, first = client.send("2207", flow["input"], region)  # type: ignore[arg-type]
+    answers: list[dict[str, object]] = []
+    with db.engine.connect() as other, other.begin():
+        mdtrt_id = flow["input"]["data"]["mdtrt_id"]  # type: ignore[index]
+        other.execute(text("SELECT 1 FROM visit WHERE mdtrt_id = :m FOR UPDATE"), {"m": mdtrt_id})
+        other.execute(text("SELECT 1 FROM insurance WHERE psn_no = :p FOR UPDATE"), {"p": "45060000000000000001"})
+        replay = threading.Thread(target=lambda: answers.append(client.replay(envelope)))
+        replay.start()
+        replay.join(timeout=10)
+        answered_under_lock = not replay.is_alive()
+    replay.join()
+    assert answered_under_lock and answers == [first]

@@ -96,3 +96,16 @@ def test_an_unknown_institution_is_not_found(demo: Database) -> None:
     with demo.read_only() as s, pytest.raises(YidiError) as refused:
         get_institution(s, "H99999999999")
     assert refused.value.code == "E_NOT_FOUND"
+
+
+def test_a_savepoint_rolled_back_inside_the_change_does_not_stop_the_clearing(demo: Database) -> None:
+    _services(demo)
+    with demo.unit_of_work() as s:
+        for service in s.scalars(select(InstitutionService).where(InstitutionService.fixmedins_code == HOSP)):
+            service.enddate = dt.date(2025, 12, 31)
+        s.flush()
+        with pytest.raises(RuntimeError), s.begin_nested():
+            raise RuntimeError("a failed step under a savepoint")
+        if demo.engine.dialect.name == "postgresql":  # SQLite: no other transaction while this one writes
+            assert all(end is None for _, end in _services(demo))  # another session caches the old rows
+    assert all(end == dt.date(2025, 12, 31) for _, end in _services(demo))

@@ -257,3 +257,16 @@ def test_every_staff_and_institution_account_is_hashed_or_encrypted(client: Test
         assert s.scalar(select(func.count()).select_from(PersonAccount)) == 40
     assert all(c.startswith("v1.") and "demo-secret" not in c for c in creds)
     assert all(h.startswith("$argon2id$") for h in staff)
+
+
+def test_nonces_past_the_window_are_forgotten(client: TestClient, db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from yidi.security.models import UsedNonce
+
+    key = demo_key_id("H11010500001")
+    with db.unit_of_work() as s:
+        s.add(UsedNonce(key_id=key, nonce="old-nonce", seen_at=clock.now() - dt.timedelta(hours=1)))
+    monkeypatch.setattr("yidi.security.service.random.random", lambda: 0.0)  # the 1 % housekeeping, every time
+    first, _ = _signed_get(client, "/api/v1/auth/me")
+    assert first.status_code == 200
+    with db.read_only() as s:
+        assert s.scalars(select(UsedNonce.nonce)).all() == [first.request.headers["x-tif-nonce"]]

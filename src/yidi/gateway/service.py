@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from yidi.core import clock
@@ -108,6 +108,7 @@ def _log_row(env: envelope.Envelope, body: dict[str, Any], response: dict[str, A
 
 
 NOT_JSON = object()  # the body was not UTF-8 JSON
+_RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available (PostgreSQL)
 
 
 def handle_signed(db: Database, signed: SignedRequest, body: Any) -> dict[str, Any]:
@@ -160,12 +161,11 @@ def _process(session: Session, principal: Principal, body: Any, received: dt.dat
             None,
             "[E_ENVELOPE] fixmedins_code: is not the signing institution / 与签名机构不符",
         )
-    if env.transaction in READ_ONLY or env.transaction not in TRANSACTIONS:
-        stored = _stored(session, env, body, received)
-        if stored is not None:
-            return stored
-    # A state change is not looked up first: a replay's work is rolled back to the savepoint when its message
-    # log row meets the stored one (the msgid key), and the stored answer goes out. Nothing is done twice.
+    # A replay is answered from the log before any work (and any row lock: retries come when calls are slow).
+    # A concurrent copy that is not committed yet is caught by the msgid key when its log row is written.
+    stored = _stored(session, env, body, received)
+    if stored is not None:
+        return stored
     handler = TRANSACTIONS.get(env.transaction)
     if handler is None:
         response = envelope.answer(
@@ -189,6 +189,15 @@ def _process(session: Session, principal: Principal, body: Any, received: dt.dat
         return envelope.answer(region, received, clock.now(), None, "[E_CONFLICT] 数据冲突，请重试 / conflict; retry")
     except YidiError as exc:
         response = envelope.answer(region, received, clock.now(), None, _error_text(exc))
+    except OperationalError as exc:
+        stored = _stored(session, env, body, received)
+        if stored is not None:
+            return stored
+        if getattr(exc.orig, "sqlstate", None) in _RETRYABLE:  # not stored: the retry may succeed
+            log.warning("gateway transaction must be retried", extra={"infno": env.infno, "msgid": env.msgid})
+            return envelope.answer(region, received, clock.now(), None, "[E_BUSY] 数据繁忙，请重试 / busy; retry")
+        log.exception("gateway transaction failed", extra={"infno": env.infno, "msgid": env.msgid})
+        return envelope.answer(region, received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error")
     except Exception:
         log.exception("gateway transaction failed", extra={"infno": env.infno, "msgid": env.msgid})
         return envelope.answer(region, received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error")

@@ -118,10 +118,10 @@ def _note_institution_change(session: Session, _context: Any) -> None:
         _forget(session)
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_after_commit(session: Session) -> None:
-    if session.info.pop(_TOUCHED, False):
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_transaction_end(session: Session, transaction: Any) -> None:
+    # Only the outermost transaction: a savepoint's end (released or rolled back) leaves the change pending.
+    if transaction.parent is None and session.info.pop(_TOUCHED, False):
         _forget(session)
 
 

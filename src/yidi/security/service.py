@@ -6,7 +6,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -300,5 +300,7 @@ def verify_institution_request(
     except IntegrityError:
         raise YidiError(BAD_SIGNATURE, reason=_SIGNATURE_REASONS[signing.Refusal.BAD_NONCE]) from None
     if random.random() < 0.01:  # noqa: S311 - housekeeping, not security: forget nonces past the window
-        session.execute(delete(UsedNonce).where(UsedNonce.seen_at < now - dt.timedelta(seconds=2 * window)))
+        # Rows another call is already deleting are skipped: this may run inside a long gateway transaction.
+        stale = select(UsedNonce.id).where(UsedNonce.seen_at < now - dt.timedelta(seconds=2 * window))
+        session.execute(delete(UsedNonce).where(UsedNonce.id.in_(stale.limit(5000).with_for_update(skip_locked=True))))
     return Principal(Audience.INSTITUTION, credential.fixmedins_code, key_id=credential.key_id)
