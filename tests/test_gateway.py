@@ -683,12 +683,12 @@ def test_a_call_is_one_transaction_and_a_failed_one_keeps_its_nonce(http: TestCl
     assert client.post(bad) == first.json()  # newly signed retry of the same message: the same refusal
 
 
+@pytest.mark.pg
+@pytest.mark.parametrize("db", ["postgresql"], indirect=True)  # row locks (SQLite serialises whole transactions)
 def test_a_replay_is_answered_while_the_rows_are_locked(http: TestClient, db: Database) -> None:
     """HIS terminals retry when calls are slow, that is when rows are locked: a replay takes no row lock."""
     import threading
 
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("row locks: PostgreSQL (SQLite serialises whole transactions)")
     approved_filing(db, "45060000000000000001", "450600", "110000", dt.date(2025, 6, 3))
     client = his(http)
     lines = [line("1", NIFEDIPINE, "2025-06-03 10:00:00", "200.00", "100", "2")]
