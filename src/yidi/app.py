@@ -29,6 +29,7 @@ async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
     # Database work runs in worker threads. Past a few per process they only contend for the interpreter lock,
     # so the thread count is a setting rather than anyio's default of 40.
     anyio.to_thread.current_default_thread_limiter().total_tokens = get_settings().worker_threads
+    _app.state.health_limiter = anyio.CapacityLimiter(2)  # own threads: busy workers must not fail /healthz
     yield
 
 
@@ -58,10 +59,8 @@ def create_app(db: Database | None = None) -> FastAPI:
     @ops.get("/healthz", access=PUBLIC, summary="Liveness and database check")
     async def healthz(request: Request) -> JSONResponse:
         database: Database = request.app.state.db
-        if not hasattr(request.app.state, "health_limiter"):  # own threads: busy workers must not fail it
-            request.app.state.health_limiter = anyio.CapacityLimiter(2)
-        try:
-            await anyio.to_thread.run_sync(database.ping, limiter=request.app.state.health_limiter)
+        try:  # the lifespan's limiter (per event loop); without a lifespan (bare test clients) the default one
+            await anyio.to_thread.run_sync(database.ping, limiter=getattr(request.app.state, "health_limiter", None))
         except Exception as exc:  # the answer must say what is wrong, not raise
             return JSONResponse(
                 {

@@ -45,10 +45,7 @@ class Settings(BaseSettings):
     login_ip_window_minutes: int = Field(10)
     signature_window_seconds: int = Field(300, description="Allowed clock difference of signed requests")
     worker_threads: int = Field(
-        8,
-        ge=1,
-        le=200,
-        description="Threads per server process that run database work (the connection pool holds up to 30)",
+        8, ge=1, le=24, description="Threads per server process for database work (below the pool's 30 connections)"
     )
     reference_cache_seconds: float = Field(
         30, ge=0, description="How long a process reuses an institution read from the database (0: never)"
