@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from yidi.core import audit
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import ErrorKind, YidiError
 from yidi.core.money import parse_amount
@@ -39,6 +42,21 @@ class Call:
     @property
     def fixmedins_code(self) -> str:
         return self.principal.subject
+
+    def audit(self, session: Session, action: str, entity_type: str, entity_id: str, after: dict[str, Any]) -> None:
+        """The audit row of a state change this call made (the institution, through the interface)."""
+        audit.record(
+            session,
+            at=self.now,
+            actor_type="institution",
+            actor_id=self.fixmedins_code,
+            channel="interface",
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            msgid=self.msgid,
+            after=after,
+        )
 
 
 def _str(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = 100) -> str:

@@ -18,7 +18,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from yidi.catalog.service import as_entry, items_at
-from yidi.core import audit
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.money import from_fen, to_fen
@@ -318,17 +317,12 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
         p.visit.status = "settled"
     p.visit.version += 1
     session.flush()
-    audit.record(
+    call.audit(
         session,
-        at=call.now,
-        actor_type="institution",
-        actor_id=call.fixmedins_code,
-        channel="interface",
-        action="settlement.settle",
-        entity_type="settlement",
-        entity_id=record.setl_id,
-        msgid=call.msgid,
-        after={
+        "settlement.settle",
+        "settlement",
+        record.setl_id,
+        {
             "mdtrt_id": record.mdtrt_id,
             "fund_pay_sumamt": str(record.fund_pay_sumamt),
             "psn_part_amt": str(record.psn_part_amt),
@@ -402,18 +396,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
             fee.status, fee.setl_id = "active", None  # may be settled again
     visit.status = "discharged" if visit.kind == "inpatient" and visit.endtime else "registered"
     session.flush()
-    audit.record(
-        session,
-        at=call.now,
-        actor_type="institution",
-        actor_id=call.fixmedins_code,
-        channel="interface",
-        action="settlement.cancel",
-        entity_type="settlement",
-        entity_id=original.setl_id,
-        msgid=call.msgid,
-        after={"reversal_setl_id": reversal.setl_id},
-    )
+    call.audit(session, "settlement.cancel", "settlement", original.setl_id, {"reversal_setl_id": reversal.setl_id})
     return _setlinfo(reversal)
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 
 from yidi.catalog.rules import split_fee_line
 from yidi.catalog.service import as_entry, items_at
-from yidi.core import audit
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.people.models import Insurance, Person
@@ -78,17 +77,8 @@ def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str
     )
     session.add(visit)
     session.flush()
-    audit.record(
-        session,
-        at=call.now,
-        actor_type="institution",
-        actor_id=call.fixmedins_code,
-        channel="interface",
-        action="visit.register",
-        entity_type="visit",
-        entity_id=visit.mdtrt_id,
-        msgid=call.msgid,
-        after={"psn_no": psn_no, "kind": kind, "med_type": med_type},
+    call.audit(
+        session, "visit.register", "visit", visit.mdtrt_id, {"psn_no": psn_no, "kind": kind, "med_type": med_type}
     )
     return {"mdtrt_id": visit.mdtrt_id, "psn_no": psn_no, "ipt_otp_no": number}
 
