@@ -5,16 +5,16 @@
                         key="demo-secret-H11010500001", mdtrtarea_admvs="110000", fixmedins_name="北京演示第一医院")
     person = his.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "<ID>", "psn_cert_type": "01"}})
 
-`call` builds the envelope (msgid = institution code + yyyyMMddHHmmss + 4-digit sequence, unique per client),
-signs the request, posts it and returns `output`; it raises `GatewayError` when `infcode` is not 0 **or**
-`err_msg` is not empty (some platforms answer 0 with an error message). `send` returns the whole answer and
+`call` builds the envelope (msgid = institution code + yyyyMMddHHmmss + 4-digit sequence, from one sequence per
+institution shared by every client of the process; `MsgIdGenerator` says what several processes need), signs
+the request, posts it and returns `output`; it raises `GatewayError` when `infcode` is not 0 **or** `err_msg` is
+not empty (some platforms answer 0 with an error message). `send` returns the whole answer and
 `replay` posts a stored envelope again under its original msgid (a retry after a timeout).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 import secrets
 import threading
@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 
 from yidi.core.clock import SHANGHAI
+from yidi.core.errors import INVALID_IDENTIFIER, YidiError
+from yidi.core.ids import FIXMEDINS_CODE_RE
 from yidi.security.client import signed_headers
 from yidi.security.signing import Scheme
 
@@ -38,26 +40,79 @@ class GatewayError(Exception):
         super().__init__(f"{infno} failed (infcode {self.infcode}): {self.err_msg}")
 
 
-class MsgIdGenerator:
-    """msgid = fixmedins_code (12) + yyyyMMddHHmmss (14) + a 4-digit sequence; thread-safe."""
+class _Sequence:
+    """The msgid sequence of one institution (and terminal) in this process: the second last used and how many
+    sequences of it are gone. One per key in `_SEQUENCES`, so every generator of the key draws from it."""
 
-    def __init__(self, fixmedins_code: str, start: int | None = None) -> None:
-        # A random starting point per generator makes two terminals of one hospital unlikely to collide in the
-        # same second; share one generator per process, or give each terminal its own range, to be sure.
-        # (The platform refuses a reused msgid whose message differs, so a collision is loud, never silent.)
-        self.fixmedins_code = fixmedins_code
-        self._lock = threading.Lock()
-        self._second = ""
-        self._start = secrets.randbelow(10_000) if start is None else start
-        self._counter = itertools.count(self._start)
+    def __init__(self, terminal: int, terminals: int) -> None:
+        self.lock = threading.Lock()
+        self.terminal, self.terminals = terminal, terminals
+        self.capacity = (9_999 - terminal) // terminals + 1  # sequences s in 0–9999 with s % terminals == terminal
+        self.second: dt.datetime | None = None
+        self.used = 0
+        self.offset = 0
+
+    def next(self, moment: dt.datetime) -> tuple[dt.datetime, int]:
+        second = moment.replace(microsecond=0)
+        with self.lock:
+            if self.second is None or second > self.second:
+                self._begin(second)
+            elif self.used == self.capacity:
+                # This second is used up: borrow the next one. The stamp may then run ahead of the clock a
+                # little, which the format allows, while a reused msgid would be refused.
+                self._begin(self.second + dt.timedelta(seconds=1))
+            # A second already begun (or a clock set back) continues where it was: never restart a past second.
+            assert self.second is not None
+            index = (self.offset + self.used) % self.capacity
+            self.used += 1
+            return self.second, self.terminal + self.terminals * index
+
+    def _begin(self, second: dt.datetime) -> None:
+        # A random start each second: other processes of the institution that were not given terminal numbers
+        # (and this process, should it restart within the second) then collide only by bad luck, not always.
+        self.second, self.used, self.offset = second, 0, secrets.randbelow(self.capacity)
+
+
+_SEQUENCES: dict[tuple[str, int, int], _Sequence] = {}
+_SEQUENCES_LOCK = threading.Lock()
+
+
+class MsgIdGenerator:
+    """msgid = fixmedins_code (12) + yyyyMMddHHmmss (14) + a 4-digit sequence, unique per institution.
+
+    Every generator of an institution in a process (one per `GatewayClient`, any number of threads) draws from
+    the same per-process sequence, so they never hand out the same msgid: within a second the sequence counts
+    through all 10,000 values (from a random start), then the next second is used, and the timestamp never
+    goes back, even when the clock does. Memory is not shared between processes or machines: when several of
+    them send for one institution, give each its own `terminal` number out of `terminals` (sequences with
+    sequence % terminals == terminal, 10,000 / terminals a second each); otherwise uniqueness between them is
+    only likely, not certain. A retry of the same message must reuse its msgid (`GatewayClient.replay`).
+    """
+
+    def __init__(self, fixmedins_code: str, *, terminal: int = 0, terminals: int = 1) -> None:
+        if not FIXMEDINS_CODE_RE.fullmatch(fixmedins_code):
+            raise YidiError(
+                INVALID_IDENTIFIER,
+                name="fixmedins_code",
+                value=fixmedins_code,
+                reason="H/P + 11 digits / 应为H或P加11位数字",
+            )
+        if not (1 <= terminals <= 10_000 and 0 <= terminal < terminals):
+            raise YidiError(
+                INVALID_IDENTIFIER,
+                name="msgid terminal",
+                value=f"{terminal}/{terminals}",
+                reason="0 ≤ terminal < terminals ≤ 10000 / 终端号应满足 0 ≤ terminal < terminals ≤ 10000",
+            )
+        self.fixmedins_code, self.terminal, self.terminals = fixmedins_code, terminal, terminals
+        key = (fixmedins_code, terminal, terminals)
+        with _SEQUENCES_LOCK:
+            self._sequence = _SEQUENCES.setdefault(key, _Sequence(terminal, terminals))
 
     def __call__(self, now: dt.datetime | None = None) -> str:
-        stamp = (now or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI).strftime("%Y%m%d%H%M%S")
-        with self._lock:
-            if stamp != self._second:  # the sequence restarts every second; 10,000 messages a second at most
-                self._second, self._counter = stamp, itertools.count(self._start)
-            seq = next(self._counter) % 10_000
-        return f"{self.fixmedins_code}{stamp}{seq:04d}"
+        moment = (now or dt.datetime.now(SHANGHAI)).astimezone(SHANGHAI).replace(tzinfo=None)
+        second, seq = self._sequence.next(moment)
+        return f"{self.fixmedins_code}{second.strftime('%Y%m%d%H%M%S')}{seq:04d}"
 
 
 class GatewayClient:
@@ -78,6 +133,8 @@ class GatewayClient:
         infver: str = "V1.0",
         http: httpx.Client | None = None,
         timeout: float = 30.0,
+        msgid_terminal: int = 0,
+        msgid_terminals: int = 1,
     ) -> None:
         self.fixmedins_code, self.key_id, self.key, self.scheme = fixmedins_code, key_id, key, scheme
         self.defaults = {
@@ -95,7 +152,7 @@ class GatewayClient:
             "signtype": "",
         }
         self.http = http or httpx.Client(base_url=base_url, timeout=timeout)
-        self.msgids = MsgIdGenerator(fixmedins_code)
+        self.msgids = MsgIdGenerator(fixmedins_code, terminal=msgid_terminal, terminals=msgid_terminals)
         self.sign_no = ""
 
     def envelope(
