@@ -88,6 +88,31 @@ class AwareDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(SHANGHAI)
 
 
+# PostgreSQL SQLSTATEs that mean "the database is not there right now", not "this request is wrong": connection
+# exceptions (class 08), shutdowns and start-up (57P01–57P03), too many connections (53300).
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached or went away (a retry later may succeed)."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    state = getattr(exc.orig, "sqlstate", None)
+    if state is not None:
+        return bool(state.startswith(_UNAVAILABLE_STATES))
+    if isinstance(exc, sa_exc.OperationalError):
+        # psycopg gives no SQLSTATE when it cannot connect at all; SQLite says its file is locked.
+        text_ = str(exc.orig).lower()
+        return "connect" in text_ or "server closed" in text_ or "database is locked" in text_
+    return False
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 

@@ -68,6 +68,7 @@ CALENDAR_YEAR_UNKNOWN = ErrorKind(
 INVALID_IDENTIFIER = ErrorKind(
     "E_IDENTIFIER", "{name}“{value}”格式无效：{reason}", "invalid {name} '{value}': {reason}"
 )
+INVALID_FIELD = ErrorKind("E_INPUT", "输入有误：{field} {problem}", "bad input: {field} {problem}", 422)
 NOT_FOUND = ErrorKind("E_NOT_FOUND", "未找到{what}“{key}”", "{what} '{key}' not found", 404)
 INVALID_DATA_FILE = ErrorKind(
     "E_DATA_FILE", "数据文件 {path} 有误：{reason}", "data file {path} is invalid: {reason}", 500

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from yidi.core.db import Database
+from yidi.core.db import Database, unavailable
 from yidi.core.errors import YidiError
 
 log = logging.getLogger("yidi.http")
@@ -59,8 +59,23 @@ def install_error_handlers(app: FastAPI) -> None:
         zh = {404: "未找到该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求失败")
         return JSONResponse(error_body(f"E_HTTP_{exc.status_code}", zh, str(exc.detail)), status_code=exc.status_code)
 
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
+        return JSONResponse(
+            error_body("E_INPUT", "请求内容嵌套层数过多", "request body nested too deeply"), status_code=400
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if unavailable(exc):  # an outage is not a bug: the client may retry the same request later
+            log.warning("database unavailable", extra={"error_type": type(exc).__name__})
+            return JSONResponse(
+                error_body(
+                    "E_BUSY", "系统繁忙（数据库暂不可用），请稍后重试", "busy (database unavailable); retry later"
+                ),
+                status_code=503,
+                headers={"retry-after": "5"},
+            )
         log.exception("unhandled error", extra={"error_type": type(exc).__name__})
         return JSONResponse(
             error_body("E_INTERNAL", "系统内部错误，请稍后重试", "internal error; please retry later"),

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yidi.core import audit
-from yidi.core.errors import NOT_FOUND, YidiError
+from yidi.core.errors import INVALID_FIELD, NOT_FOUND, YidiError
 from yidi.core.principal import Principal
 from yidi.filing import rules, service
 from yidi.filing.models import Filing
@@ -37,6 +37,19 @@ def _date(value: Any, name: str) -> dt.date:
         raise rules.refuse(rules.R_DATES, reason=f"{name} must be yyyy-MM-dd / {name}须为日期") from None
 
 
+def _field(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = 30) -> str:
+    """A text field of the interface input: a missing or overlong one is refused by name, never a KeyError."""
+    value = data.get(name)
+    if value is None or isinstance(value, dict | list) or str(value).strip() == "":
+        if required:
+            raise YidiError(INVALID_FIELD, field=name, problem="is required / 必填")
+        return ""
+    text = str(value).strip()
+    if len(text) > max_len:
+        raise YidiError(INVALID_FIELD, field=name, problem=f"longer than {max_len} / 超长")
+    return text
+
+
 def _own_filing(session: Session, principal: Principal, trt_dcla_detl_sn: str, psn_no: str) -> Filing:
     filing = service.load(session, trt_dcla_detl_sn, lock=True)
     if filing.psn_no != psn_no or filing.fixmedins_code != principal.subject:
@@ -47,11 +60,11 @@ def _own_filing(session: Session, principal: Principal, trt_dcla_detl_sn: str, p
 def tx_2501(session: Session, principal: Principal, refmedin: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """Referral filing made by the referring hospital: target is the treatment division mdtrtarea_admdvs."""
     req = service.SubmitRequest(
-        psn_no=str(refmedin["psn_no"]),
-        insutype=str(refmedin["insutype"]),
+        psn_no=_field(refmedin, "psn_no"),
+        insutype=_field(refmedin, "insutype"),
         subtype=Subtype.REFERRAL,
-        target_region=str(refmedin["mdtrtarea_admdvs"]),
-        begndate=_date(refmedin["begndate"], "begndate"),
+        target_region=_field(refmedin, "mdtrtarea_admdvs"),
+        begndate=_date(_field(refmedin, "begndate", max_len=19), "begndate"),
         basis=Basis.MATERIALS,
         channel=Channel.HOSPITAL,
         reason=str(refmedin.get("refl_rea") or "")[:500] or None,
@@ -62,7 +75,7 @@ def tx_2501(session: Session, principal: Principal, refmedin: dict[str, Any], no
 
 def _cancel(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """2502 / 2506: the institution revokes a filing it made."""
-    filing = _own_filing(session, principal, str(data["trt_dcla_detl_sn"]), str(data["psn_no"]))
+    filing = _own_filing(session, principal, _field(data, "trt_dcla_detl_sn"), _field(data, "psn_no"))
     reason = str(data.get("memo") or "revoked by institution")[:500]
     service.end_filing(session, principal, filing, reason, now, channel="interface")
     return {}
@@ -74,14 +87,14 @@ tx_2506 = _cancel
 
 def tx_2503(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """Chronic-disease registration by the identifying hospital (资格认定登记)."""
-    person = get_person(session, str(data["psn_no"]))
+    person = get_person(session, _field(data, "psn_no"))
     institution = get_institution(session, principal.subject)
     try:
         qualification = QualificationIn(
-            insutype=str(data["insutype"]),
-            opsp_dise_code=str(data["opsp_dise_code"]),
-            begndate=_date(data["begndate"], "begndate"),
-            enddate=_date(data["enddate"], "enddate"),
+            insutype=_field(data, "insutype"),
+            opsp_dise_code=_field(data, "opsp_dise_code"),
+            begndate=_date(_field(data, "begndate", max_len=19), "begndate"),
+            enddate=_date(_field(data, "enddate", max_len=19), "enddate"),
             ide_fixmedins_no=institution.fixmedins_code,
         )
     except ValidationError as exc:
@@ -91,9 +104,9 @@ def tx_2503(session: Session, principal: Principal, data: dict[str, Any], now: d
 
 
 def tx_2504(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    sn = str(data["trt_dcla_detl_sn"])
+    sn = _field(data, "trt_dcla_detl_sn")
     q = session.get(ChronicQualification, int(sn[1:])) if sn[:1] == "Q" and sn[1:].isdigit() else None
-    if q is None or q.psn_no != str(data["psn_no"]) or q.ide_fixmedins_no != principal.subject:
+    if q is None or q.psn_no != _field(data, "psn_no") or q.ide_fixmedins_no != principal.subject:
         raise YidiError(NOT_FOUND, what="门慢登记 / chronic registration", key=sn)
     q.status = "revoked"
     audit.record(
@@ -112,11 +125,11 @@ def tx_2504(session: Session, principal: Principal, data: dict[str, Any], now: d
 def tx_2505(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """biz_appy_type 03: designated institution for a chronic disease; 07: emergency recorded by the hospital."""
     biz = str(data.get("biz_appy_type") or "")
-    begndate = _date(data["begndate"], "begndate")
+    begndate = _date(_field(data, "begndate", max_len=19), "begndate")
     institution = get_institution(session, principal.subject)
     if biz == BIZ_EMERGENCY:
         req = service.SubmitRequest(
-            psn_no=str(data["psn_no"]),
+            psn_no=_field(data, "psn_no"),
             insutype=str(data.get("insutype") or "310"),
             subtype=Subtype.EMERGENCY,
             target_region=institution.pooling_region,
@@ -126,7 +139,7 @@ def tx_2505(session: Session, principal: Principal, data: dict[str, Any], now: d
         )
     elif biz == BIZ_DESIGNATED:
         req = service.SubmitRequest(
-            psn_no=str(data["psn_no"]),
+            psn_no=_field(data, "psn_no"),
             insutype=str(data.get("insutype") or "310"),
             subtype=Subtype.DESIGNATED_CHRONIC,
             target_region=institution.pooling_region,
@@ -143,7 +156,7 @@ def tx_2505(session: Session, principal: Principal, data: dict[str, Any], now: d
 
 
 def tx_5301(session: Session, data: dict[str, Any]) -> dict[str, Any]:
-    rows = service.qualifications_of(session, str(data["psn_no"]))
+    rows = service.qualifications_of(session, _field(data, "psn_no"))
     return {
         "feedetail": [
             {
@@ -160,7 +173,7 @@ def tx_5301(session: Session, data: dict[str, Any]) -> dict[str, Any]:
 
 def tx_5302(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     out = []
-    for f in service.person_filings(session, str(data["psn_no"])):
+    for f in service.person_filings(session, _field(data, "psn_no")):
         if f.subtype != Subtype.DESIGNATED_CHRONIC.value or f.status != Status.APPROVED.value:
             continue
         for i in f.institutions:
@@ -178,8 +191,11 @@ def tx_5302(session: Session, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def tx_5304(session: Session, data: dict[str, Any]) -> dict[str, Any]:
-    begin, end = _date(data["begntime"], "begntime"), _date(data["endtime"], "endtime")
-    stmt = select(Filing).where(Filing.psn_no == str(data["psn_no"]), Filing.subtype == Subtype.REFERRAL.value)
+    begin, end = (
+        _date(_field(data, "begntime", max_len=19), "begntime"),
+        _date(_field(data, "endtime", max_len=19), "endtime"),
+    )
+    stmt = select(Filing).where(Filing.psn_no == _field(data, "psn_no"), Filing.subtype == Subtype.REFERRAL.value)
     return {
         "refmedin": [
             {

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from yidi.core import jsonsafe
 from yidi.core.principal import Audience
 from yidi.core.web import database
 from yidi.gateway import service
@@ -24,12 +25,16 @@ router = SecureRouter(tags=["gateway 国家接口"])
 )
 async def call_service(request: Request) -> Any:
     signed = await signed_request(request)
-    try:
-        # Some clients send text/plain: parse regardless of content-type. Decimal numbers are kept as their text
-        # (never float), and NaN/Infinity are not JSON.
-        body = json.loads(signed.body.decode("utf-8"), parse_float=str, parse_constant=_refuse_constant)
-    except (UnicodeDecodeError, ValueError):
-        body = service.NOT_JSON
+    body: Any
+    if jsonsafe.too_deep(signed.body):
+        body = service.TOO_DEEP  # measured before parsing: a parser would recurse into it
+    else:
+        try:
+            # Some clients send text/plain: parse regardless of content-type. Decimal numbers are kept as their
+            # text (never float), and NaN/Infinity are not JSON.
+            body = json.loads(signed.body.decode("utf-8"), parse_float=str, parse_constant=_refuse_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            body = service.NOT_JSON
     answer = await run_in_threadpool(service.handle_signed, database(request), signed, body)
     download = (answer.get("output") or {}).get("__content__") if answer.get("infcode") == 0 else None
     if isinstance(download, bytes):  # 9102: the file itself, not an envelope

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from yidi.core import clock
+from yidi.core import clock, jsonsafe
 from yidi.core.certno import mask_certnos_in_text
-from yidi.core.db import Database
+from yidi.core.db import Database, unavailable
 from yidi.core.errors import YidiError
 from yidi.core.principal import Principal
 from yidi.gateway import envelope
@@ -107,7 +107,9 @@ def _log_row(env: envelope.Envelope, body: dict[str, Any], response: dict[str, A
     )
 
 
+BUSY = "[E_BUSY] 数据繁忙，请重试 / busy; retry"  # never stored: a retry with the same msgid may succeed
 NOT_JSON = object()  # the body was not UTF-8 JSON
+TOO_DEEP = object()  # the body nested deeper than jsonsafe.MAX_DEPTH (refused before parsing)
 _RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available (PostgreSQL)
 
 
@@ -138,7 +140,10 @@ def _in_transaction(
             return _process(session, principal, body, received)
     except YidiError:
         raise  # the signature or nonce refusal: nothing was written
-    except Exception:
+    except Exception as exc:
+        if unavailable(exc):  # nothing was committed: the HIS retries with the same msgid
+            log.warning("database unavailable for a gateway call", extra={"error_type": type(exc).__name__})
+            return envelope.answer("000000", received, clock.now(), None, BUSY)
         log.exception("gateway call failed")
         return envelope.answer("000000", received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error")
 
@@ -147,6 +152,23 @@ def _process(session: Session, principal: Principal, body: Any, received: dt.dat
     if body is NOT_JSON:
         return envelope.answer(
             "000000", received, clock.now(), None, "[E_ENVELOPE] body: is not UTF-8 JSON / 请求不是JSON"
+        )
+    if body is TOO_DEEP:
+        return envelope.answer(
+            "000000",
+            received,
+            clock.now(),
+            None,
+            f"[E_ENVELOPE] body: nests deeper than {jsonsafe.MAX_DEPTH} levels / 嵌套层数超过{jsonsafe.MAX_DEPTH}",
+        )
+    bad = jsonsafe.bad_text(body)
+    if bad is not None:  # neither stored nor answered: the message log could not hold it either
+        return envelope.answer(
+            "000000",
+            received,
+            clock.now(),
+            None,
+            f"[E_ENVELOPE] {bad}: holds a NUL or an unpaired surrogate / 含有非法字符",
         )
     try:
         env = envelope.parse(body)
@@ -190,12 +212,14 @@ def _process(session: Session, principal: Principal, body: Any, received: dt.dat
     except YidiError as exc:
         response = envelope.answer(region, received, clock.now(), None, _error_text(exc))
     except OperationalError as exc:
+        if unavailable(exc):
+            raise  # the connection is gone: answered busy outside the transaction, which is rolled back
         stored = _stored(session, env, body, received)
         if stored is not None:
             return stored
         if getattr(exc.orig, "sqlstate", None) in _RETRYABLE:  # not stored: the retry may succeed
             log.warning("gateway transaction must be retried", extra={"infno": env.infno, "msgid": env.msgid})
-            return envelope.answer(region, received, clock.now(), None, "[E_BUSY] 数据繁忙，请重试 / busy; retry")
+            return envelope.answer(region, received, clock.now(), None, BUSY)
         log.exception("gateway transaction failed", extra={"infno": env.infno, "msgid": env.msgid})
         return envelope.answer(region, received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error")
     except Exception:

@@ -296,8 +296,19 @@ class NoFilingZone(_Strict):
     care: list[Literal["inpatient", "outpatient", "pharmacy", "chronic"]]
 
 
+class InputLimits(_Strict):
+    """The platform's bounds on interface input (operating limits, dated like policy so a change is traceable)."""
+
+    max_line_amount: PositiveAmount
+    max_unit_price: PositiveAmount
+    max_line_count: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
+    max_visit_amount: PositiveAmount
+    clock_skew_seconds: Annotated[int, Field(ge=0, le=86_400)]
+
+
 class NationalPolicy(_Strict):
     on: dt.date
+    input_limits: InputLimits
     ceiling_points: dict[Literal["referral_or_emergency", "other_temporary"], Points]
     no_filing_zones: dict[str, NoFilingZone] = Field(default_factory=dict)  # a zone exists from its start date
     chronic_cross_province: list[DiseaseCode]  # national cross-province 门慢 list

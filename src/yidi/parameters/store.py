@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from yidi.core.errors import ErrorKind, YidiError
-from yidi.parameters.policy import FilingCategory, NationalPolicy, NoFilingZone, RegionPolicy
+from yidi.parameters.policy import FilingCategory, InputLimits, NationalPolicy, NoFilingZone, RegionPolicy
 from yidi.parameters.tree import Tree, TreeError, load_directory
 from yidi.reference.rules import divisions
 
@@ -103,6 +103,17 @@ class ParameterStore:
                 PARAMETERS_MISSING, region="national", day=day, problem="; ".join(p.problem for p in problems[:5])
             ) from exc
 
+    def input_limits(self, day: dt.date) -> InputLimits:
+        """The interface's bounds in force on `day` (the rest of the national tree need not be complete then)."""
+        data = self.tree.snapshot((*NATIONAL, "input_limits"), day)
+        try:
+            return InputLimits.model_validate(data)
+        except ValidationError as exc:
+            problems = self._problems(exc, (*NATIONAL, "input_limits"), day)
+            raise YidiError(
+                PARAMETERS_MISSING, region="national", day=day, problem="; ".join(p.problem for p in problems[:5])
+            ) from exc
+
     def no_filing_zones(self, day: dt.date) -> dict[str, NoFilingZone]:
         """Zones in force on `day` (the rest of the national tree need not be complete then)."""
         data = self.tree.snapshot((*NATIONAL, "no_filing_zones"), day)
@@ -148,7 +159,11 @@ class ParameterStore:
             return problems
         national_dates = sorted(self.tree.start_dates(NATIONAL))
         # The national tree is complete from the day its last leaf starts; earlier dates are history.
-        firsts = [leaf.values[0].start for leaf in self.tree.under(NATIONAL) if leaf.path[1] != "no_filing_zones"]
+        firsts = [
+            leaf.values[0].start
+            for leaf in self.tree.under(NATIONAL)
+            if leaf.path[1] not in ("no_filing_zones", "input_limits")
+        ]
         complete_from = max(firsts) if firsts else None
         for day in national_dates:
             if complete_from is None or day < complete_from:

@@ -180,11 +180,13 @@ def settle(lines: list[FeeLine], catalogue: dict[str, CatalogEntry], ctx: Contex
     fulamt = sum((s.fulamt_ownpay_amt for _, s in split), ZERO)
     overlmt = sum((s.overlmt_amt for _, s in split), ZERO)
     preself = sum((s.preselfpay_amt for _, s in split), ZERO)
-    eligible = sum((s.inscp_scp_amt for _, s in split), ZERO)
+    # The service refuses negative lines (a refund is folded into its original before the engine sees it). Should
+    # one get through all the same, no fund pays on it and no accumulator or account moves backwards.
+    eligible = max(ZERO, sum((s.inscp_scp_amt for _, s in split), ZERO))
     increments: dict[str, Decimal] = {}
 
     def add(key: str, amount: Decimal) -> None:
-        if amount:
+        if amount > 0:  # an increment is never negative: only a cancellation takes back, and only what it added
             increments[key] = increments.get(key, ZERO) + amount
 
     mechanism = _mechanism(ctx)
@@ -253,7 +255,7 @@ def settle(lines: list[FeeLine], catalogue: dict[str, CatalogEntry], ctx: Contex
     # Steps 10–11: personal account, then cash.
     acct = ZERO
     if ctx.acct_used_flag and scheme.personal_account:
-        acct = min(personal, max(ZERO, ctx.account_balance))
+        acct = max(ZERO, min(personal, ctx.account_balance))  # never credits the account
     detail = _details(ctx.insutype, eligible, limit, hifp, hifob, hifmi, cvlserv, acct, ratio, deductible)
     return Result(
         lines=split,

@@ -83,25 +83,40 @@ def _time(data: dict[str, Any], name: str, *, required: bool = True) -> dt.datet
     raise YidiError(BAD_INPUT, field=name, problem="must be yyyy-MM-dd HH:mm:ss / 时间格式错误")
 
 
-def _amount(data: dict[str, Any], name: str) -> Decimal:
+# No amount or quantity on the interface comes near this: it keeps every stored fen far inside BIGINT and every
+# product (count × price) exact. Business limits (a line, a bill) are parameters, checked where they apply.
+MAGNITUDE = Decimal(10) ** 12
+
+
+def _amount(data: dict[str, Any], name: str, *, field: str | None = None) -> Decimal:
     value = data.get(name)
     if isinstance(value, float):
         value = repr(value)  # JSON numbers arrive as float; keep the decimal digits the client sent
+    if value is None or isinstance(value, bool | dict | list):
+        raise YidiError(BAD_INPUT, field=field or name, problem="must be an amount / 应为金额")
     try:
-        return parse_amount(value if isinstance(value, str | int) else str(value))
+        amount = parse_amount(value if isinstance(value, str | int) else str(value))
     except YidiError as exc:
-        raise YidiError(BAD_INPUT, field=name, problem=exc.message_en) from None
+        raise YidiError(BAD_INPUT, field=field or name, problem=exc.message_en) from None
+    if abs(amount) >= MAGNITUDE:
+        raise YidiError(BAD_INPUT, field=field or name, problem="is out of range / 超出范围")
+    return amount
 
 
-def _decimal(data: dict[str, Any], name: str, places: int) -> Decimal:
+def _decimal(data: dict[str, Any], name: str, places: int, *, field: str | None = None) -> Decimal:
     value = data.get(name)
-    text = repr(value) if isinstance(value, float) else str(value)
+    if value is None or isinstance(value, bool | dict | list):
+        raise YidiError(BAD_INPUT, field=field or name, problem="must be a number / 应为数字")
+    text = repr(value) if isinstance(value, float) else str(value).strip()
     try:
         d = Decimal(text)
     except Exception:
-        raise YidiError(BAD_INPUT, field=name, problem="not a number / 不是数字") from None
-    if not d.is_finite() or d != d.quantize(Decimal(1).scaleb(-places)) or abs(d) >= Decimal(10) ** 12:
-        raise YidiError(BAD_INPUT, field=name, problem=f"needs at most {places} decimals / 小数位过多")
+        raise YidiError(BAD_INPUT, field=field or name, problem="not a number / 不是数字") from None
+    # Magnitude first: quantizing 1e400 would overflow the decimal context instead of refusing.
+    if not d.is_finite() or abs(d) >= MAGNITUDE:
+        raise YidiError(BAD_INPUT, field=field or name, problem="is out of range / 超出范围")
+    if d != d.quantize(Decimal(1).scaleb(-places)):
+        raise YidiError(BAD_INPUT, field=field or name, problem=f"needs at most {places} decimals / 小数位过多")
     return d
 
 

@@ -69,14 +69,41 @@ def _apply(
     increments: dict[str, Decimal],
     sign: int,
 ) -> None:
-    """Add (sign +1) or take back (-1) a settlement's increments on the rows read under the lock."""
+    """Add (sign +1) or take back (-1) a settlement's increments on the rows read under the lock. A year-to-date
+    total is never below zero: a second line of defence should a negative increment ever be computed."""
     for key, amount in increments.items():
         value = sign * (int(amount) if key in COUNT_KEYS else to_fen(amount))
         row = rows.get(key)
         if row is None:
-            session.add(Accumulator(psn_no=psn_no, insutype=insutype, year=year, key=key, value=value))
+            session.add(Accumulator(psn_no=psn_no, insutype=insutype, year=year, key=key, value=max(0, value)))
         else:
-            row.value += value
+            row.value = max(0, row.value + value)
+
+
+def _net_lines(fees: list[FeeRecord]) -> list[engine.FeeLine]:
+    """The engine's lines: each refund (a negative 2301 line) taken off the line it refunds, so that the engine
+    only ever splits what was finally charged. A line refunded in full is left out."""
+    refunds: dict[str, list[FeeRecord]] = defaultdict(list)
+    for f in fees:
+        if f.cnt < 0:
+            refunds[f.init_feedetl_sn or ""].append(f)
+    charged = {f.feedetl_sn for f in fees if f.cnt > 0}
+    for sn, rows in refunds.items():
+        if sn not in charged:
+            raise YidiError(
+                BAD_INPUT,
+                field="chrg_bchno",
+                problem=f"refund {rows[0].feedetl_sn} without its line {sn} / 退费无原明细",
+            )
+    lines = []
+    for f in fees:
+        if f.cnt < 0:
+            continue
+        total = f.det_item_fee_sumamt + sum((r.det_item_fee_sumamt for r in refunds.get(f.feedetl_sn, ())), Decimal(0))
+        cnt = f.cnt + sum((r.cnt for r in refunds.get(f.feedetl_sn, ())), Decimal(0))
+        if cnt > 0:
+            lines.append(engine.FeeLine(f.feedetl_sn, f.med_list_codg, f.fee_ocur_time.date(), total, cnt, f.pric))
+    return lines
 
 
 @dataclass(frozen=True)
@@ -108,6 +135,8 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         session, visit.psn_no, visit.fixmedins_code, med_type, disease, admission, visit.insutype, person
     )
     service_date = (visit.endtime or call.now).date() if visit.kind == "inpatient" else admission
+    if service_date > call.now.date():  # the year's caps are those of the service date, once it has come
+        raise YidiError(BAD_INPUT, field="begntime", problem=f"{service_date} has not come yet / 就诊日期未到")
     policy = default_store().at(insurance.insuplc_admdvs, service_date)
     category = decision.category
     if not decision.covered:
@@ -134,10 +163,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
     catalogue: dict[str, Any] = {}
     for day, codes in by_day.items():
         catalogue.update({c: as_entry(i) for c, i in items_at(session, visit.mdtrtarea_admvs, codes, day).items()})
-    lines = [
-        engine.FeeLine(f.feedetl_sn, f.med_list_codg, f.fee_ocur_time.date(), f.det_item_fee_sumamt, f.cnt, f.pric)
-        for f in fees
-    ]
+    lines = _net_lines(fees)
     year = service_date.year
     ctx = engine.Context(
         policy=policy,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -11,15 +12,31 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from yidi.catalog.rules import split_fee_line
+from yidi.catalog.rules import LineSplit, split_fee_line
 from yidi.catalog.service import as_entry, items_at
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
+from yidi.parameters.policy import InputLimits
+from yidi.parameters.store import default_store
 from yidi.people.models import Insurance, Person
 from yidi.people.service import get_person
 from yidi.reference.service import get_institution
 from yidi.settlement.inputs import BAD_INPUT, STATE, Call, _amount, _decimal, _str, _time
 from yidi.settlement.models import FeeRecord, Visit, VisitDiagnosis
+
+REFUND_TRANSACTIONS = {"2301"}  # the interface defines a refund line (negative, with init_feedetl_sn) only here
+
+
+def limits(call: Call) -> InputLimits:
+    return default_store().input_limits(call.now.date())
+
+
+def not_in_future(call: Call, when: dt.datetime | None, field: str) -> dt.datetime | None:
+    """Refuse a visit, fee or discharge time after now (plus the HIS clock's allowed error): a bill from the
+    future would be settled today against that future year's untouched caps."""
+    if when is not None and when > call.now + dt.timedelta(seconds=limits(call).clock_skew_seconds):
+        raise YidiError(BAD_INPUT, field=field, problem="is in the future / 晚于当前时间")
+    return when
 
 
 def _person_insurance(session: Session, psn_no: str, insutype: str, *, lock: bool = False) -> tuple[Person, Insurance]:
@@ -47,7 +64,7 @@ def own_visit(session: Session, call: Call, mdtrt_id: str, *, lock: bool = False
 def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str) -> dict[str, Any]:
     """2201 (outpatient) and 2401 (inpatient): the filing decision is taken at the admission date."""
     psn_no, insutype = _str(data, "psn_no", max_len=30), _str(data, "insutype", max_len=3)
-    begntime = _time(data, "begntime")
+    begntime = not_in_future(call, _time(data, "begntime"), "begntime")
     assert begntime is not None
     institution = get_institution(session, call.fixmedins_code)
     _, insurance = _person_insurance(session, psn_no, insutype)
@@ -93,7 +110,7 @@ def update_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str
     if data.get("dise_codg"):
         visit.dise_codg = _str(data, "dise_codg", max_len=30)
     if data.get("begntime"):
-        visit.begntime = _time(data, "begntime") or visit.begntime
+        visit.begntime = not_in_future(call, _time(data, "begntime"), "begntime") or visit.begntime
     visit.version += 1
     return {}
 
@@ -119,7 +136,7 @@ def discharge(session: Session, call: Call, data: dict[str, Any], undo: bool = F
     if undo:
         visit.status, visit.endtime = "registered", None
     else:
-        visit.endtime = _time(info, "endtime")
+        visit.endtime = not_in_future(call, _time(info, "endtime"), "endtime")
         if visit.endtime is not None and visit.endtime < visit.begntime:
             raise YidiError(BAD_INPUT, field="endtime", problem="before begntime / 早于入院时间")
         visit.status = "discharged"
@@ -130,12 +147,69 @@ def discharge(session: Session, call: Call, data: dict[str, Any], undo: bool = F
 # -- fee lines --------------------------------------------------------------------------------------------
 
 
+def _line_amounts(row: dict[str, Any], n: int, bounds: InputLimits) -> tuple[Decimal, Decimal, Decimal]:
+    """Amount, quantity and price of line `n`, each within the operating limits, and consistent in sign."""
+    where = f"feedetail[{n}]."
+    total = _amount(row, "det_item_fee_sumamt", field=where + "det_item_fee_sumamt")
+    cnt = _decimal(row, "cnt", 4, field=where + "cnt")
+    pric = _decimal(row, "pric", 6, field=where + "pric")
+    if abs(total) > bounds.max_line_amount:
+        raise YidiError(
+            BAD_INPUT, field=where + "det_item_fee_sumamt", problem=f"above {bounds.max_line_amount} / 超过单条上限"
+        )
+    if abs(cnt) > bounds.max_line_count:
+        raise YidiError(BAD_INPUT, field=where + "cnt", problem=f"above {bounds.max_line_count} / 超过数量上限")
+    if pric < 0 or pric > bounds.max_unit_price:
+        raise YidiError(BAD_INPUT, field=where + "pric", problem=f"must be 0 to {bounds.max_unit_price} / 单价超出范围")
+    if cnt == 0 or (cnt > 0 and total < 0) or (cnt < 0 and total > 0):
+        raise YidiError(BAD_INPUT, field=where + "cnt", problem="is zero or of another sign than the amount / 数量有误")
+    if abs(cnt * pric - total) > Decimal("0.01") * max(Decimal(1), abs(cnt)):
+        raise YidiError(BAD_INPUT, field=where + "det_item_fee_sumamt", problem="is not cnt × pric / 金额≠数量×单价")
+    return total, cnt, pric
+
+
+def _check_refund(
+    call: Call,
+    n: int,
+    row: dict[str, Any],
+    cnt: Decimal,
+    total: Decimal,
+    pric: Decimal,
+    original: FeeRecord | None,
+    refunded: dict[tuple[str, str], tuple[Decimal, Decimal]],
+) -> None:
+    """A negative line is a refund (退费): only in 2301, only against an active line already uploaded to the same
+    visit, with its item and price, and never more than what is left of it."""
+    where = f"feedetail[{n}]."
+    if call.infno not in REFUND_TRANSACTIONS:
+        raise YidiError(BAD_INPUT, field=where + "cnt", problem="must be positive / 应为正数")
+    sn = _str(row, "init_feedetl_sn", required=False, max_len=30)
+    if not sn:
+        raise YidiError(
+            BAD_INPUT, field=where + "init_feedetl_sn", problem="a refund names its line / 退费须填原明细流水号"
+        )
+    if original is None or original.status != "active" or original.cnt <= 0:
+        raise YidiError(
+            BAD_INPUT, field=where + "init_feedetl_sn", problem=f"{sn} is not an active line / 原明细不存在"
+        )
+    if original.med_list_codg != _str(row, "med_list_codg", max_len=50) or original.pric != pric:
+        raise YidiError(
+            BAD_INPUT, field=where + "init_feedetl_sn", problem="another item or price / 与原明细项目或单价不符"
+        )
+    key = (original.mdtrt_id, original.feedetl_sn)
+    done_cnt, done_total = refunded.get(key, (Decimal(0), Decimal(0)))
+    if -(done_cnt + cnt) > original.cnt or -(done_total + total) > original.det_item_fee_sumamt:
+        raise YidiError(BAD_INPUT, field=where + "cnt", problem="refunds more than the line / 退费超过原明细")
+    refunded[key] = (done_cnt + cnt, done_total + total)
+
+
 def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """2204 / 2301: store the lines and answer the treatment place's catalogue split of each."""
     if not rows:
         raise YidiError(BAD_INPUT, field="feedetail", problem="is empty / 为空")
     if len(rows) > 2000:
         raise YidiError(BAD_INPUT, field="feedetail", problem="more than 2000 lines / 超过2000条")
+    bounds = limits(call)
     visits: dict[str, Visit] = {}
     parsed = []
     for n, row in enumerate(rows):
@@ -144,27 +218,44 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
         visits[mdtrt_id] = visit
         if visit.status not in ("registered", "discharged"):
             raise YidiError(STATE, mdtrt_id=mdtrt_id, status=visit.status, action="upload fees / 上传费用")
-        when = _time(row, "fee_ocur_time")
+        when = not_in_future(call, _time(row, "fee_ocur_time"), f"feedetail[{n}].fee_ocur_time")
         assert when is not None
-        total, cnt, pric = _amount(row, "det_item_fee_sumamt"), _decimal(row, "cnt", 4), _decimal(row, "pric", 6)
-        if abs(cnt * pric - total) > Decimal("0.01") * max(Decimal(1), abs(cnt)):
+        parsed.append((visit, row, when, *_line_amounts(row, n, bounds)))
+    # One query for the lines already uploaded to these visits (duplicates, refunds, the visit's total).
+    stmt = select(FeeRecord).where(FeeRecord.mdtrt_id.in_(list(visits)))
+    existing = {(f.mdtrt_id, f.feedetl_sn): f for f in session.scalars(stmt)}
+    seen = set(existing)
+    visit_totals: dict[str, Decimal] = defaultdict(Decimal)
+    refunded: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+    for f in existing.values():
+        if f.status == "active":
+            visit_totals[f.mdtrt_id] += f.det_item_fee_sumamt
+            if f.cnt < 0 and f.init_feedetl_sn:
+                done = refunded.get((f.mdtrt_id, f.init_feedetl_sn), (Decimal(0), Decimal(0)))
+                refunded[(f.mdtrt_id, f.init_feedetl_sn)] = (done[0] + f.cnt, done[1] + f.det_item_fee_sumamt)
+    for n, (visit, row, _, total, cnt, pric) in enumerate(parsed):
+        if cnt < 0:
+            sn = _str(row, "init_feedetl_sn", required=False, max_len=30)
+            _check_refund(call, n, row, cnt, total, pric, existing.get((visit.mdtrt_id, sn)), refunded)
+        visit_totals[visit.mdtrt_id] += total
+    for mdtrt_id, visit_total in visit_totals.items():
+        if visit_total > bounds.max_visit_amount:
             raise YidiError(
-                BAD_INPUT, field=f"feedetail[{n}].det_item_fee_sumamt", problem="is not cnt × pric / 金额≠数量×单价"
+                BAD_INPUT, field="feedetail", problem=f"{mdtrt_id} above {bounds.max_visit_amount} / 超过单次就诊上限"
             )
-        parsed.append((visit, row, when, total, cnt, pric))
     out = []
     by_day: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
     for visit, row, when, *_ in parsed:
         by_day[(visit.mdtrtarea_admvs, when.date())].add(_str(row, "med_list_codg", max_len=50))
     entries = {key: items_at(session, key[0], codes, key[1]) for key, codes in by_day.items()}
-    # One query for the lines already uploaded to these visits, instead of one per line.
-    stmt = select(FeeRecord.mdtrt_id, FeeRecord.feedetl_sn).where(FeeRecord.mdtrt_id.in_(list(visits)))
-    seen = {(row[0], row[1]) for row in session.execute(stmt)}
     records = []
     for visit, row, when, total, cnt, pric in parsed:
         code = _str(row, "med_list_codg", max_len=50)
         item = entries[(visit.mdtrtarea_admvs, when.date())].get(code)
-        split = split_fee_line(as_entry(item) if item else None, total, cnt, pric)
+        entry = as_entry(item) if item else None
+        split = (
+            split_fee_line(entry, total, cnt, pric) if cnt > 0 else _negated(split_fee_line(entry, -total, -cnt, pric))
+        )
         sn = _str(row, "feedetl_sn", max_len=30)
         if (visit.mdtrt_id, sn) in seen:
             raise YidiError(BAD_INPUT, field="feedetl_sn", problem=f"{sn} already uploaded / 重复上传")
@@ -212,17 +303,34 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
     return {"result": out}
 
 
+def _negated(split: LineSplit) -> LineSplit:
+    """A refund line's split: the split of what it refunds, with the amounts negative."""
+    return dataclasses.replace(
+        split,
+        det_item_fee_sumamt=-split.det_item_fee_sumamt,
+        fulamt_ownpay_amt=-split.fulamt_ownpay_amt,
+        overlmt_amt=-split.overlmt_amt,
+        preselfpay_amt=-split.preselfpay_amt,
+        inscp_scp_amt=-split.inscp_scp_amt,
+    )
+
+
 def cancel_fees(
     session: Session, call: Call, mdtrt_id: str, feedetl_sn: str | None, chrg_bchno: str | None
 ) -> dict[str, Any]:
     """2205 (by chrg_bchno, "0000" = all) / 2302 (by feedetl_sn, "0000" = all): unsettled lines only."""
     visit = own_visit(session, call, mdtrt_id, lock=True)
+    cancelled = set()
     for fee in visit.fees:
         if fee.status != "active":
             continue
         if (feedetl_sn in (None, "0000") or fee.feedetl_sn == feedetl_sn) and (
             chrg_bchno in (None, "0000") or fee.chrg_bchno == chrg_bchno
         ):
+            fee.status = "cancelled"
+            cancelled.add(fee.feedetl_sn)
+    for fee in visit.fees:  # a refund of a cancelled line would otherwise refund nothing, and count below zero
+        if fee.status == "active" and fee.cnt < 0 and fee.init_feedetl_sn in cancelled:
             fee.status = "cancelled"
     return {}
 
