@@ -152,7 +152,15 @@ def test_a_refund_line_is_taken_off_its_original(http: TestClient, db: Database)
     client = his(http)
     mdtrt_id = _inpatient_with_line(client)
     refund = line(
-        "2", ACARBOSE, "2025-06-06 10:00:00", "-500.00", "-200", "2.5", mdtrt_id=mdtrt_id, psn_no=PSN, init_feedetl_sn="1"
+        "2",
+        ACARBOSE,
+        "2025-06-06 10:00:00",
+        "-500.00",
+        "-200",
+        "2.5",
+        mdtrt_id=mdtrt_id,
+        psn_no=PSN,
+        init_feedetl_sn="1",
     )
     answer = client.call("2301", {"feedetail": [refund]}, "411100")["result"][0]
     assert (answer["det_item_fee_sumamt"], answer["inscp_scp_amt"]) == ("-500.00", "-500.00")
@@ -246,11 +254,11 @@ def test_a_visit_dated_after_today_is_not_settled(http: TestClient, db: Database
 # -- 3. inputs that used to end as internal errors ---------------------------------------------------------
 
 
-def _raw(http: TestClient, code: str, body: bytes) -> dict[str, Any]:
+def _raw(app: TestClient, code: str, body: bytes) -> dict[str, Any]:
     from yidi.demo.service import demo_key_id, demo_secret
 
     headers = signed_headers(demo_key_id(code), demo_secret(code), "POST", PATH, body)
-    response = http.post(PATH, content=body, headers={**headers, "content-type": "application/json"})
+    response = app.post(PATH, content=body, headers={**headers, "content-type": "application/json"})
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
