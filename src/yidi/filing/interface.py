@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from yidi.core import audit
 from yidi.core.errors import INVALID_FIELD, NOT_FOUND, YidiError
-from yidi.core.principal import Principal
+from yidi.core.principal import FORBIDDEN, Principal
 from yidi.filing import rules, service
 from yidi.filing.models import Filing
 from yidi.filing.rules import Basis, Channel, Status, Subtype
@@ -50,6 +50,27 @@ def _field(data: dict[str, Any], name: str, *, required: bool = True, max_len: i
     return text
 
 
+def _of_insured_place(session: Session, principal: Principal, psn_no: str, insutype: str, *, province: bool) -> None:
+    """2501 and 2503 belong to the insured place: a referral is issued by a designated institution of the insured
+    place (its province, for the provincial regional medical centres 吉林 names), and a chronic-disease
+    qualification (资格认定) is made in the insured pooling region (filing.md §2 and §11). An institution
+    elsewhere cannot record either for the person."""
+    person = get_person(session, psn_no)
+    insurance = next((i for i in person.insurances if i.insutype == insutype), None)
+    if insurance is None:
+        raise YidiError(NOT_FOUND, what="参保记录 / insurance record", key=f"{psn_no}/{insutype}")
+    institution = get_institution(session, principal.subject)
+    insured = insurance.insuplc_admdvs
+    same = institution.pooling_region[:2] == insured[:2] if province else institution.pooling_region == insured
+    if not same:
+        where = "province" if province else "pooling region"
+        raise YidiError(
+            FORBIDDEN,
+            reason=f"institution {institution.fixmedins_code} is not in the person's insured {where} {insured} / "
+            "非参保地机构",
+        )
+
+
 def _own_filing(session: Session, principal: Principal, trt_dcla_detl_sn: str, psn_no: str) -> Filing:
     filing = service.load(session, trt_dcla_detl_sn, lock=True)
     if filing.psn_no != psn_no or filing.fixmedins_code != principal.subject:
@@ -59,6 +80,7 @@ def _own_filing(session: Session, principal: Principal, trt_dcla_detl_sn: str, p
 
 def tx_2501(session: Session, principal: Principal, refmedin: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """Referral filing made by the referring hospital: target is the treatment division mdtrtarea_admdvs."""
+    _of_insured_place(session, principal, _field(refmedin, "psn_no"), _field(refmedin, "insutype"), province=True)
     req = service.SubmitRequest(
         psn_no=_field(refmedin, "psn_no"),
         insutype=_field(refmedin, "insutype"),
@@ -87,6 +109,7 @@ tx_2506 = _cancel
 
 def tx_2503(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """Chronic-disease registration by the identifying hospital (资格认定登记)."""
+    _of_insured_place(session, principal, _field(data, "psn_no"), _field(data, "insutype"), province=False)
     person = get_person(session, _field(data, "psn_no"))
     institution = get_institution(session, principal.subject)
     try:

@@ -19,7 +19,7 @@ from yidi.people.models import Person
 from yidi.people.service import find_by_certno, get_person
 from yidi.reference.models import Institution
 from yidi.security.evoucher import verify_evoucher
-from yidi.settlement import files, inputs, queries, reconciliation, visits
+from yidi.settlement import files, inputs, presence, queries, reconciliation, visits
 from yidi.settlement import service as st
 from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import OperatorSignIn
@@ -93,6 +93,7 @@ def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
     if person is None:
         raise YidiError(NOT_FOUND, what="参保人员 / insured person", key="(certificate)")
     person = get_person(session, person.psn_no)
+    presence.record_identification(session, call.fixmedins_code, person.psn_no, call.now)
     age = (
         call.now.date().year
         - person.brdy.year
@@ -330,14 +331,26 @@ def _download_answer(record: Any) -> dict[str, Any]:
     }
 
 
-# Transactions that change state (and so are replay-protected by msgid) and read-only ones alike.
+def _present(handler: Handler, node: str = "data") -> Handler:
+    """Only for a person present at the calling institution (see yidi.settlement.presence)."""
+
+    def checked(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        body = _body(data, node)
+        presence.require_presence(session, call.fixmedins_code, inputs._str(body, "psn_no", max_len=30), call.now)
+        return handler(session, call, data)
+
+    return checked
+
+
+# Transactions that change state (and so are replay-protected by msgid) and read-only ones alike. Those that
+# name a person by psn_no alone are wrapped in `_present`: the README's table "which institution may do what".
 TRANSACTIONS: dict[str, Handler] = {
     "9001": sign_in,
     "9002": sign_out,
     "1101": identify,
     "1201": institution_info,
     "1901": dictionary,
-    "2001": benefit_check,
+    "2001": _present(benefit_check),
     "2201": _register("outpatient", None),
     "2202": _data(visits.cancel_visit),
     "2203": _update_with_diseases("mdtrtinfo"),
@@ -357,11 +370,11 @@ TRANSACTIONS: dict[str, Handler] = {
     "2304": _data(st.settle),
     "2305": _cancel_settlement,
     "2601": _data(_reverse),
-    "2501": _filing(filing_tx.tx_2501, "refmedin"),
+    "2501": _present(_filing(filing_tx.tx_2501, "refmedin"), "refmedin"),
     "2502": _filing(filing_tx.tx_2502),
-    "2503": _filing(filing_tx.tx_2503),
+    "2503": _present(_filing(filing_tx.tx_2503)),
     "2504": _filing(filing_tx.tx_2504),
-    "2505": _filing(filing_tx.tx_2505),
+    "2505": _present(_filing(filing_tx.tx_2505)),
     "2506": _filing(filing_tx.tx_2506),
     "3201": _data(reconciliation.summary),
     "3202": _data(files.detail),
@@ -372,10 +385,10 @@ TRANSACTIONS: dict[str, Handler] = {
     "5205": _data(queries.query_chronic_drugs),
     "5203": _data(queries.query_settlement),
     "5204": _data(queries.query_fees),
-    "5206": _data(queries.query_accumulators),
-    "5301": _query(filing_tx.tx_5301),
-    "5302": _query(filing_tx.tx_5302),
-    "5304": _query(filing_tx.tx_5304),
+    "5206": _present(_data(queries.query_accumulators)),
+    "5301": _present(_query(filing_tx.tx_5301)),
+    "5302": _present(_query(filing_tx.tx_5302)),
+    "5304": _present(_query(filing_tx.tx_5304)),
 }
 READ_ONLY = {
     "1101",

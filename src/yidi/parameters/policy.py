@@ -304,6 +304,7 @@ class InputLimits(_Strict):
     max_line_count: Annotated[Decimal, Field(gt=0, allow_inf_nan=False)]
     max_visit_amount: PositiveAmount
     clock_skew_seconds: Annotated[int, Field(ge=0, le=86_400)]
+    institution_read_days: Annotated[int, Field(ge=0, le=366)]  # see yidi.settlement.presence
 
 
 class NationalPolicy(_Strict):

@@ -166,6 +166,18 @@ class OperatorSignIn(Base):
     signed_out_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
 
 
+class Identification(Base):
+    """A person identified (1101) at an institution on a day: what lets that institution read the person's
+    accumulators and qualifications by psn_no that day (the person stands at its counter)."""
+
+    __tablename__ = "identification"
+
+    fixmedins_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    psn_no: Mapped[str] = mapped_column(String(30), ForeignKey("person.psn_no"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    first_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+
+
 class InterfaceFile(Base):
     """A file exchanged through 9101 (upload) and 9102 (download): reconciliation details and their results."""
 
