@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from yidi.core import jsonsafe
 from yidi.core.db import Database, unavailable
 from yidi.core.errors import YidiError
 
@@ -177,3 +178,80 @@ class BodyLimitMiddleware:
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class JsonGuardMiddleware:
+    """Refuse, naming the field, what would otherwise fail deep inside: JSON nested past `jsonsafe.MAX_DEPTH`
+    (measured before any parser recurses), and NUL characters or lone surrogates in a JSON body or the query
+    string, which PostgreSQL cannot store. Paths under `skip_prefixes` (the gateway, which answers envelopes)
+    do their own checks."""
+
+    def __init__(self, app: Any, skip_prefixes: tuple[str, ...] = ()) -> None:
+        self.app, self.skip_prefixes = app, skip_prefixes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(self.skip_prefixes):
+            await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query:  # a percent-encoded or raw NUL (invalid UTF-8 decodes as U+FFFD)
+            await _refuse(send, 422, "query", "holds a NUL character / 含有非法字符")
+            return
+        headers = dict(scope.get("headers") or [])
+        if b"json" not in headers.get(b"content-type", b""):
+            await self.app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, _replay([message], receive), send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        raw = b"".join(chunks)
+        if jsonsafe.too_deep(raw):
+            await _refuse(send, 400, "body", f"nests deeper than {jsonsafe.MAX_DEPTH} levels / 嵌套层数过多")
+            return
+        try:
+            parsed = json.loads(raw)
+        except (ValueError, RecursionError):
+            parsed = None  # not JSON: the endpoint's own validation answers 422
+        bad = jsonsafe.bad_text(parsed) if parsed is not None else None
+        if bad is not None:
+            await _refuse(send, 422, f"body.{bad}", "holds a NUL or an unpaired surrogate / 含有非法字符")
+            return
+        await self.app(scope, _replay([{"type": "http.request", "body": raw, "more_body": False}], receive), send)
+
+
+def _replay(messages: list[dict[str, Any]], then: Any) -> Any:
+    """A receive that gives the body already read, then waits on the real one (for the client's disconnect)."""
+    pending = list(messages)
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            return pending.pop(0)
+        message: dict[str, Any] = await then()
+        return message
+
+    return receive
+
+
+async def _refuse(send: Any, status: int, field: str, problem: str) -> None:
+    body = json.dumps(
+        error_body(
+            "E_INPUT",
+            f"请求参数有误：{field} {problem}",
+            f"invalid request field {field}: {problem}",
+            [{"field": field, "problem": problem}],
+        ),
+        ensure_ascii=False,
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
