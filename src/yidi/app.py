@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 
 import yidi
 from yidi.catalog.api import router as catalog_router
+from yidi.core import clock
+from yidi.core.calendar import calendar_health
 from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database
 from yidi.core.web import BodyLimitMiddleware, RequestLogMiddleware, error_body, install_error_handlers
@@ -69,7 +71,18 @@ def create_app(db: Database | None = None) -> FastAPI:
                 },
                 status_code=503,
             )
-        return JSONResponse({"status": "ok", "database": database.engine.dialect.name, "version": yidi.__version__})
+        # Which years deadlines are counted provisionally in (no holiday notice yet), with the daily warning.
+        calendar = await anyio.to_thread.run_sync(
+            calendar_health, clock.today(), limiter=getattr(request.app.state, "health_limiter", None)
+        )
+        return JSONResponse(
+            {
+                "status": "ok",
+                "database": database.engine.dialect.name,
+                "version": yidi.__version__,
+                "calendar": calendar,
+            }
+        )
 
     app.include_router(ops)
     app.include_router(gateway_router)  # first: routes are matched in order, and the gateway is the busiest

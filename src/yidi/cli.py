@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from yidi.core import clock, migrate
-from yidi.core.calendar import default_calendar
+from yidi.core.calendar import default_calendar, notice_calendar
 from yidi.core.certno import mask_certno, validate_certno
 from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database, set_database
@@ -160,9 +160,9 @@ def reference_certno(certno: str) -> None:
 
 @cal_app.command("is-working-day")
 def calendar_is_working_day(day: dt.datetime) -> None:
-    """Whether DAY (YYYY-MM-DD) is a working day."""
+    """Whether DAY (YYYY-MM-DD) is a working day, from the holiday notices only (none yet for its year: error)."""
     try:
-        cal = default_calendar()
+        cal = notice_calendar()  # a fact about one day: no provisional guess, unlike the counts below
         working = cal.is_working_day(day.date())
         name = cal.holiday_name(day.date())
     except YidiError as exc:
@@ -173,11 +173,45 @@ def calendar_is_working_day(day: dt.datetime) -> None:
 
 @cal_app.command("add")
 def calendar_add(day: dt.datetime, days: int) -> None:
-    """The date DAYS working days after DAY."""
+    """The date DAYS working days after DAY, counted as the platform does (marked provisional when it counted over a
+    year without a holiday notice)."""
     try:
-        typer.echo(default_calendar().add_working_days(day.date(), days).isoformat())
+        counted = default_calendar().count_working_days(day.date(), days)
     except YidiError as exc:
         _fail(exc)
+        return
+    years = ", ".join(str(y) for y in counted.provisional_years)
+    typer.echo(counted.date.isoformat() + (f" [provisional 暂定: no holiday notice for {years} yet]" if years else ""))
+
+
+@cal_app.command("add-year")
+def calendar_add_year(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="One year's notice, holidays.yaml layout")],
+    database_url: DbUrl = None,
+) -> None:
+    """Add a year's official holiday notice: check FILE, install it, recompute provisional due dates.
+
+    FILE has the layout of the shipped holidays.yaml for one year. It is copied to
+    <YIDI_DATA_DIR>/calendar/holidays-<year>.yaml, read after the shipped data and YIDI_HOLIDAY_FILES (running
+    servers see it at their next count), then every open review due date that was counted provisionally is
+    recomputed, each change with an audit row. Running it again is harmless and recomputes any left over.
+    """
+    from yidi.core.calendar import INVALID_NOTICE, install_notice
+    from yidi.core.principal import SYSTEM
+    from yidi.filing.service import recompute_provisional_due_dates
+
+    try:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise YidiError(INVALID_NOTICE, path=str(file), reason="not UTF-8 text / 不是UTF-8文本") from None
+        year, target = install_notice(text, str(file))
+        with _db(database_url).unit_of_work() as session:
+            counts = recompute_provisional_due_dates(session, SYSTEM, clock.now())
+    except YidiError as exc:
+        _fail(exc)
+        return
+    typer.echo(json.dumps({"year": year.year, "reference": year.reference, "installed": str(target), **counts}))
 
 
 @params_app.command("check")

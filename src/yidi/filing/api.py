@@ -99,6 +99,9 @@ class FilingOut(BaseModel):
     channel: str
     status: str
     due_date: dt.date | None
+    # True while due_date was counted over a year without an official holiday notice (weekends only): it may
+    # still move when the notice is added. The console shows it as 暂定 / provisional.
+    due_date_provisional: bool
     materials_requested: str | None
     reject_reason: str | None
     approved_on: dt.date | None
@@ -137,6 +140,7 @@ def out(f: Filing) -> FilingOut:
         channel=f.channel,
         status=f.status,
         due_date=f.due_date,
+        due_date_provisional=bool(f.due_date_provisional),
         materials_requested=f.materials_requested,
         reject_reason=f.reject_reason,
         approved_on=f.approved_on,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yidi.core.db import AwareDateTime, Base
@@ -37,6 +37,10 @@ class Filing(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
     submitted_by: Mapped[str] = mapped_column(String(50))  # who entered it (person, staff, institution)
     due_date: Mapped[dt.date | None] = mapped_column(Date)  # review deadline (working days)
+    # The due date was counted over a year without an official holiday notice (weekends only): it may move
+    # when the notice is added (`yidi calendar add-year`), which recounts it from `due_from`.
+    due_date_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    due_from: Mapped[dt.date | None] = mapped_column(Date)  # the day the working days of due_date count from
     materials_requested: Mapped[str | None] = mapped_column(String(500))
     decided_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(50))

@@ -216,6 +216,7 @@ class Plan:
     auto_approve: bool
     due_date: dt.date | None  # review deadline (working days) when not auto-approved
     retroactive: bool
+    due_date_provisional: bool = False  # counted over a year without an official holiday notice
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
@@ -280,8 +281,18 @@ def plan_submission(
     auto = f.subtype is Subtype.EMERGENCY and f.channel is Channel.HOSPITAL
     auto = auto or (f.basis is Basis.COMMITMENT and f.channel.online and policy.commitment.accepted_online_auto_approve)
     auto = auto or f.subtype is Subtype.OTHER_TEMPORARY  # no proof to review
-    due = None if auto else calendar.add_working_days(f.submitted_on, rules.review_working_days)
-    return Plan(target, level, f.begndate, enddate, proof_deadline, auto, due, retroactive)
+    due = None if auto else calendar.count_working_days(f.submitted_on, rules.review_working_days)
+    return Plan(
+        target,
+        level,
+        f.begndate,
+        enddate,
+        proof_deadline,
+        auto,
+        due.date if due else None,
+        retroactive,
+        due.provisional if due else False,
+    )
 
 
 def _check_basis(policy: RegionPolicy, f: SubmissionFacts) -> None:

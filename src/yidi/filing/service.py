@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from yidi.core import audit
-from yidi.core.calendar import default_calendar
+from yidi.core.calendar import WorkingDayCalendar, default_calendar
 from yidi.core.config import get_settings
 from yidi.core.errors import NOT_FOUND, ErrorKind, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
@@ -100,6 +100,7 @@ def snapshot(f: Filing) -> dict[str, object]:
         "void_from": str(f.void_from or "") or None,
         "institutions": [i.fixmedins_code for i in f.institutions],
         "due_date": str(f.due_date or "") or None,
+        "due_date_provisional": bool(f.due_date_provisional),
     }
 
 
@@ -146,6 +147,16 @@ def _audit(
         before=before,
         after=snapshot(filing),
     )
+
+
+def set_due_date(filing: Filing, calendar: WorkingDayCalendar, start: dt.date, working_days: int) -> None:
+    """The review deadline `working_days` after `start`, with whether it was counted provisionally."""
+    due = calendar.count_working_days(start, working_days)
+    filing.due_date, filing.due_date_provisional, filing.due_from = due.date, due.provisional, start
+
+
+def clear_due_date(filing: Filing) -> None:
+    filing.due_date, filing.due_date_provisional, filing.due_from = None, False, None
 
 
 # -- submitting ---------------------------------------------------------------------------------------
@@ -244,6 +255,8 @@ def submit(
         submitted_at=now,
         submitted_by=principal.subject or "anonymous",
         due_date=None if materials_first else plan.due_date,
+        due_date_provisional=not materials_first and plan.due_date_provisional,
+        due_from=None if materials_first or plan.due_date is None else today,
         replaces_id=replaces.id if replaces else None,
         replace_mode=replace_mode,
         fixmedins_code=principal.subject if principal.audience is Audience.INSTITUTION else None,
@@ -261,7 +274,8 @@ def submit(
 def _approve(session: Session, principal: Principal, filing: Filing, now: dt.datetime, action: str) -> None:
     before = snapshot(filing)
     filing.status, filing.approved_on, filing.decided_at = Status.APPROVED.value, now.date(), now
-    filing.decided_by, filing.due_date = principal.subject or "system", None
+    filing.decided_by = principal.subject or "system"
+    clear_due_date(filing)
     filing.version += 1
     _audit(session, principal, "review", action, filing, before, now)
     if filing.replaces_id:
@@ -327,7 +341,7 @@ def add_material(
     policy = default_store().at(filing.insured_region, now.date())
     if filing.status == Status.SUBMITTED.value or filing.materials_requested:
         filing.status, filing.materials_requested = Status.UNDER_REVIEW.value, None
-        filing.due_date = default_calendar().add_working_days(now.date(), policy.filing.review_working_days)
+        set_due_date(filing, default_calendar(), now.date(), policy.filing.review_working_days)
     if filing.basis == Basis.COMMITMENT.value and filing.proof_received_on is None:
         filing.proof_received_on = now.date()
     filing.version += 1
@@ -357,9 +371,11 @@ def decide_review(
     before = snapshot(filing)
     if decision == "reject":
         filing.status, filing.reject_reason = Status.REJECTED.value, reason
-        filing.decided_at, filing.decided_by, filing.due_date = now, principal.subject, None
+        filing.decided_at, filing.decided_by = now, principal.subject
+        clear_due_date(filing)
     elif decision == "request_materials":
-        filing.materials_requested, filing.due_date = reason, None
+        filing.materials_requested = reason
+        clear_due_date(filing)
     else:
         raise rules.refuse(rules.R_STATE, status=filing.status, action=decision)
     filing.version += 1
@@ -470,6 +486,39 @@ def expire(session: Session, principal: Principal, today: dt.date, now: dt.datet
             continue
         f.version += 1
         _audit(session, principal, "job", f"filing.{f.status}", f, before, now)
+    return counts
+
+
+def recompute_provisional_due_dates(session: Session, principal: Principal, now: dt.datetime) -> dict[str, int]:
+    """Recompute the open review deadlines that were counted provisionally (a year without a holiday notice),
+    with the calendar as it is now: after `yidi calendar add-year` their year has its notice. Each filing whose
+    due date or mark changes gets an audit row; running it again changes nothing more."""
+    calendar = default_calendar()
+    counts = {"recomputed": 0, "unchanged": 0, "still_provisional": 0}
+    stmt = (
+        select(Filing)
+        .where(
+            Filing.due_date_provisional.is_(True),
+            Filing.status.in_(PENDING),
+            Filing.due_date.is_not(None),
+            Filing.due_from.is_not(None),
+        )
+        .options(selectinload(Filing.institutions))  # part of the audited snapshot
+        .order_by(Filing.id)
+        .with_for_update()
+    )
+    for f in session.scalars(stmt):
+        before = snapshot(f)
+        assert f.due_from is not None  # selected so: set_due_date always keeps the start with the date
+        days = default_store().at(f.insured_region, f.due_from).filing.review_working_days  # as when counted
+        set_due_date(f, calendar, f.due_from, days)
+        if snapshot(f) == before:
+            counts["unchanged"] += 1
+        else:
+            f.version += 1
+            counts["recomputed"] += 1
+            _audit(session, principal, "job", "filing.due_date_recomputed", f, before, now)
+        counts["still_provisional"] += bool(f.due_date_provisional)
     return counts
 
 
