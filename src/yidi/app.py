@@ -98,9 +98,20 @@ def create_app(db: Database | None = None) -> FastAPI:
 
 def serve_app() -> FastAPI:
     """The factory each server process runs (`yidi serve --workers N`, `uvicorn --factory yidi.app:serve_app`):
-    logging as configured, then the application on the database from settings."""
+    logging as configured, the start-up checks `yidi serve` runs (a refusal prints why and exits with status 2,
+    which the supervisor of `yidi serve --workers` does not restart), then the application on the database from
+    settings."""
+    import sys
+
+    from yidi.bootstrap import StartupRefused, check_startup
     from yidi.core.logging import configure_logging
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    return create_app()
+    db = get_database()
+    try:
+        check_startup(settings, db)
+    except StartupRefused as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from exc
+    return create_app(db)

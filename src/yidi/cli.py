@@ -63,23 +63,26 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Server processes (PostgreSQL only when > 1)")] = 1,
     database_url: DbUrl = None,
 ) -> None:
-    """Apply migrations, load demo data into an empty database, and serve the API."""
+    """Apply migrations, load demo data into an empty database (never in production), and serve the API."""
     import uvicorn
 
     from yidi.app import create_app
-    from yidi.bootstrap import prepare
+    from yidi.bootstrap import StartupRefused, check_startup, prepare
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    if settings.environment == "production" and (problems := settings.production_problems()):
-        for p in problems:
-            typer.echo(f"refusing to start in production: {p}", err=True)
-        raise typer.Exit(2)
     db = _db(database_url)
-    if workers > 1 and db.engine.dialect.name == "sqlite":
-        typer.echo("--workers > 1 needs PostgreSQL (SQLite allows one writer) / 多进程须使用 PostgreSQL", err=True)
-        raise typer.Exit(2)
-    prepare(db, demo_if_empty=demo and settings.load_demo_on_empty)
+    effective = settings.model_copy(update={"database_url": db.url})  # --database-url is what will be served
+    try:
+        check_startup(effective)  # the settings, before the database is touched
+        if workers > 1 and db.engine.dialect.name == "sqlite":
+            typer.echo("--workers > 1 needs PostgreSQL (SQLite allows one writer) / 多进程须使用 PostgreSQL", err=True)
+            raise typer.Exit(2)
+        prepare(db, demo_if_empty=demo and settings.load_demo_on_empty)  # prepare never seeds in production
+        check_startup(effective, db)  # then the database (production: no demo data)
+    except StartupRefused as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"yidi serving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)", err=True)
     if workers == 1:
         uvicorn.run(create_app(db), host=host, port=port, log_config=None, access_log=False)
@@ -117,6 +120,12 @@ def demo_load(database_url: DbUrl = None) -> None:
     from yidi.bootstrap import prepare
     from yidi.demo.service import load_demo
 
+    if get_settings().is_production:  # the demo's passwords and institution keys are published
+        typer.echo(
+            "拒绝执行：生产环境不加载演示数据 / refused: production never loads demo data (YIDI_ENVIRONMENT)",
+            err=True,
+        )
+        raise typer.Exit(2)
     db = _db(database_url)
     prepare(db)
     with db.unit_of_work() as session:

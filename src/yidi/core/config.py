@@ -57,7 +57,16 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     environment: str = Field("development", description="development, test or production")
-    load_demo_on_empty: bool = Field(True, description="`yidi serve` loads demo data into an empty database")
+    load_demo_on_empty: bool = Field(
+        True, description="`yidi serve` loads demo data into an empty database (never in production)"
+    )
+    worker_max_crashes: int = Field(
+        5, ge=1, description="`yidi serve --workers`: crashes within the window still restarted (one more stops all)"
+    )
+    worker_crash_window_seconds: float = Field(60, gt=0, description="The window worker crashes are counted in")
+    worker_restart_delay_seconds: float = Field(
+        0.5, ge=0, description="Back-off before restarting a crashed worker; doubles per recent crash, 30 s at most"
+    )
 
     @field_validator("parameter_dirs", mode="before")
     @classmethod
@@ -66,6 +75,12 @@ class Settings(BaseSettings):
             return [Path(p.strip()) for p in value.split(",") if p.strip()]
         return value
 
+    @field_validator("environment", mode="before")
+    @classmethod
+    def _normalise_environment(cls, value: object) -> object:
+        # "Production" or " production" must not silently run without the production checks.
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("holiday_files", mode="before")
     @classmethod
     def _split_files(cls, value: object) -> object:
@@ -73,16 +88,68 @@ class Settings(BaseSettings):
             return [p.strip() for p in value.split(",") if p.strip()]
         return value
 
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
     def production_problems(self) -> list[str]:
-        """What makes these settings unsafe for production (empty when fine)."""
+        """What makes these settings unsafe for production (empty when fine), each in Chinese and English."""
         problems = []
-        for name in ("secret_key", "data_encryption_key"):
-            value = getattr(self, name).get_secret_value()
-            if value.startswith("dev-only") or len(value) < 32:
-                problems.append(f"YIDI_{name.upper()} must be a random value of at least 32 characters")
+        keys = {name: getattr(self, name).get_secret_value() for name in ("secret_key", "data_encryption_key")}
+        for name, value in keys.items():
+            problems += [f"YIDI_{name.upper()}: {p}" for p in key_problems(value)]
+        if keys["secret_key"] == keys["data_encryption_key"]:
+            problems.append(
+                "YIDI_SECRET_KEY 与 YIDI_DATA_ENCRYPTION_KEY 相同，须为两个不同的随机值 / "
+                "YIDI_SECRET_KEY and YIDI_DATA_ENCRYPTION_KEY are equal: they must be two different random values"
+            )
         if self.database_url.startswith("sqlite"):
-            problems.append("YIDI_DATABASE_URL must point at PostgreSQL in production")
+            problems.append(
+                "YIDI_DATABASE_URL 生产环境须使用 PostgreSQL / YIDI_DATABASE_URL must point at PostgreSQL in production"
+            )
+        # Production never loads the demo (its passwords and institution keys are published); asking for it
+        # explicitly is a configuration mistake worth stopping for rather than silently ignoring.
+        if "load_demo_on_empty" in self.model_fields_set and self.load_demo_on_empty:
+            problems.append(
+                "YIDI_LOAD_DEMO_ON_EMPTY=true：生产环境不加载演示数据 / "
+                "YIDI_LOAD_DEMO_ON_EMPTY=true: production never loads demo data"
+            )
         return problems
+
+    def startup_problems(self) -> list[str]:
+        """Why the platform must not start with these settings: an unknown environment, or production's rules."""
+        if self.environment not in ENVIRONMENTS:
+            return [
+                f"YIDI_ENVIRONMENT={self.environment!r} 无效，应为 {' / '.join(ENVIRONMENTS)} 之一 / "
+                f"YIDI_ENVIRONMENT={self.environment!r} is not one of {', '.join(ENVIRONMENTS)}"
+            ]
+        return self.production_problems() if self.is_production else []
+
+
+ENVIRONMENTS = ("development", "test", "production")
+MIN_KEY_LENGTH = 32
+MIN_KEY_DISTINCT_CHARACTERS = 8  # a random 32-character hex key has fewer than 8 with a chance below 1e-7
+PLACEHOLDERS = ("dev-only", "change-me", "changeme", "change_me")
+
+
+def key_problems(value: str) -> list[str]:
+    """Why a key is too weak for production (empty when acceptable), in Chinese and English.
+
+    The rule catches the usual mistakes, not every weak key: too short, a documented placeholder, too few
+    different characters ('a'*32), or one short piece repeated ('abcdefgh'*4). Use e.g. `openssl rand -hex 32`.
+    """
+    if len(value) < MIN_KEY_LENGTH:
+        return [f"长度须至少 {MIN_KEY_LENGTH} 个字符 / must be at least {MIN_KEY_LENGTH} characters long"]
+    if any(p in value.lower() for p in PLACEHOLDERS):
+        return ["仍是开发环境的默认值或占位值 / is still a development default or placeholder"]
+    if len(set(value)) < MIN_KEY_DISTINCT_CHARACTERS:
+        return [
+            f"不同字符少于 {MIN_KEY_DISTINCT_CHARACTERS} 个，不是随机值 / "
+            f"has fewer than {MIN_KEY_DISTINCT_CHARACTERS} different characters: not a random value"
+        ]
+    if (value + value).find(value, 1) < len(value):  # found inside its own doubling: a repeated piece
+        return ["由一段字符重复组成，不是随机值 / is one piece repeated: not a random value"]
+    return []
 
 
 @lru_cache(maxsize=1)
