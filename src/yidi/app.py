@@ -16,7 +16,13 @@ from yidi.core import clock
 from yidi.core.calendar import calendar_health
 from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database
-from yidi.core.web import BodyLimitMiddleware, RequestLogMiddleware, error_body, install_error_handlers
+from yidi.core.web import (
+    BodyLimitMiddleware,
+    JsonGuardMiddleware,
+    RequestLogMiddleware,
+    error_body,
+    install_error_handlers,
+)
 from yidi.filing.api import router as filing_router
 from yidi.gateway.api import router as gateway_router
 from yidi.parameters.api import router as parameters_router
@@ -49,6 +55,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.state.db = db or get_database()
     settings = get_settings()
     install_error_handlers(app)
+    app.add_middleware(JsonGuardMiddleware, skip_prefixes=("/fsi/",))  # inside the body limit
     app.add_middleware(
         BodyLimitMiddleware,
         max_body=settings.max_body_bytes,

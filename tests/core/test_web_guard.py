@@ -42,3 +42,10 @@ def test_a_deeply_nested_body_is_refused_before_parsing(client: TestClient) -> N
 def test_ordinary_bodies_pass_through_unchanged(client: TestClient) -> None:
     response = client.post("/api/v1/auth/staff/login", json={"username": "nobody", "password": "wrong-password"})
     assert response.status_code in (401, 403) and response.json()["code"] != "E_INPUT", response.text
+
+
+@pytest.mark.parametrize("content_type", ["Application/JSON", "application/json; charset=utf-8", "application/x+json"])
+def test_any_spelling_of_json_is_guarded(client: TestClient, content_type: str) -> None:
+    body = json.dumps({"username": "ad\u0000min", "password": "x"})
+    response = client.post("/api/v1/auth/staff/login", content=body, headers={"content-type": content_type})
+    assert response.status_code == 422 and response.json()["code"] == "E_INPUT", response.text

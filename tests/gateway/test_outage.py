@@ -81,3 +81,25 @@ def test_an_admin_shutdown_mid_call_is_busy_and_the_retry_succeeds(
         again = client.post({**envelope, "inf_time": envelope["inf_time"]})  # the HIS retries the same message
         assert again["infcode"] == 0, again
         assert client.replay(envelope) == again
+
+
+def test_only_outages_are_busy() -> None:
+    """A bug is not an outage: a missing column (even one named *connect*) or a protocol violation stays an
+    internal error; a failover's read-only transaction and an unreachable server are busy."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from yidi.core.db import unavailable
+
+    def pg(state_class: type[Exception]) -> OperationalError:
+        return OperationalError("SELECT 1", {}, state_class("x"))
+
+    assert not unavailable(OperationalError("x", {}, sqlite3.OperationalError("no such column: visit.disconnected_at")))
+    assert unavailable(OperationalError("x", {}, sqlite3.OperationalError("database is locked")))
+    assert not unavailable(ProgrammingError("x", {}, psycopg.errors.ProtocolViolation("x")))  # 08P01
+    assert unavailable(pg(psycopg.errors.ReadOnlySqlTransaction))  # 25006
+    assert unavailable(pg(psycopg.errors.AdminShutdown))  # 57P01
+    assert not unavailable(pg(psycopg.errors.UndefinedTable))  # 42P01
+    assert unavailable(OperationalError("x", {}, psycopg.OperationalError("connection failed: refused")))

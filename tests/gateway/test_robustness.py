@@ -36,7 +36,12 @@ def _accumulators(db: Database) -> dict[str, int]:
         return {a.key: a.value for a in s.scalars(select(Accumulator).where(Accumulator.psn_no == PSN))}
 
 
+def _identify(client: GatewayClient) -> None:
+    client.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERTNO}})
+
+
 def _register(client: GatewayClient, day: str, number: str, region: str = "411100") -> str:
+    _identify(client)
     reg = client.call(
         "2201",
         {
@@ -55,6 +60,7 @@ def _register(client: GatewayClient, day: str, number: str, region: str = "41110
 
 
 def _admit(client: GatewayClient, day: str, number: str) -> str:
+    _identify(client)
     adm = client.call(
         "2401",
         {
@@ -130,6 +136,18 @@ def test_absurd_lines_are_refused_by_name(
     _refused(client, "2204", {"feedetail": [bad]}, field)
 
 
+def test_the_amount_is_count_times_price_to_the_fen(http: TestClient, db: Database) -> None:  # noqa: F811
+    """100,000 × 0.01 = 1,000.00: billed 2,000.00 it is refused (the tolerance does not grow with the count);
+    1,000.01 (one fen off, rounding of a six-decimal price) is accepted."""
+    approved_filing(db, PSN, "411100", "110000", dt.date(2025, 6, 1))
+    client = his(http)
+    mdtrt_id = _register(client, "2025-06-05", "TOL1")
+    bad = line("1", ACARBOSE, "2025-06-05 10:00:00", "2000.00", "100000", "0.01", mdtrt_id=mdtrt_id, psn_no=PSN)
+    _refused(client, "2204", {"feedetail": [bad]}, "feedetail[0].det_item_fee_sumamt")
+    ok = line("2", ACARBOSE, "2025-06-05 10:00:00", "1000.01", "100000", "0.01", mdtrt_id=mdtrt_id, psn_no=PSN)
+    assert client.call("2204", {"feedetail": [ok]}, "411100")["result"][0]["det_item_fee_sumamt"] == "1000.01"
+
+
 def test_a_line_at_the_limit_is_accepted(http: TestClient, db: Database) -> None:  # noqa: F811
     approved_filing(db, PSN, "411100", "110000", dt.date(2025, 6, 1))
     client = his(http)
@@ -172,6 +190,25 @@ def test_a_refund_line_is_taken_off_its_original(http: TestClient, db: Database)
     payload = {"data": {"psn_no": PSN, "mdtrt_id": mdtrt_id, "insutype": "310", "medfee_sumamt": "1500.00"}}
     info = client.call("2304", payload, "411100")["setlinfo"]
     assert (info["medfee_sumamt"], info["act_pay_dedc"], info["hifp_pay"]) == ("1500.00", "700.00", "664.00")
+
+
+def test_a_refund_in_another_batch_goes_with_its_line(http: TestClient, db: Database) -> None:  # noqa: F811
+    """Line 1 (800 × 2.5 = 2,000.00) in batch A, refunded in full in batch B: settling batch A settles nothing
+    left to pay for, so the fund pays nothing on the refunded line."""
+    approved_filing(db, PSN, "411100", "110000", dt.date(2025, 6, 1))
+    client = his(http)
+    mdtrt_id = _admit(client, "2025-06-05", "ZYB1")
+    common = {"mdtrt_id": mdtrt_id, "psn_no": PSN}
+    keep = line("1", ACARBOSE, "2025-06-05 10:00:00", "400.00", "160", "2.5", chrg_bchno="A", **common)
+    gone = line("2", ACARBOSE, "2025-06-05 10:00:00", "2000.00", "800", "2.5", chrg_bchno="A", **common)
+    client.call("2301", {"feedetail": [keep, gone]}, "411100")
+    refund = line("3", ACARBOSE, "2025-06-06 10:00:00", "-2000.00", "-800", "2.5", chrg_bchno="B", **common)
+    client.call("2301", {"feedetail": [{**refund, "init_feedetl_sn": "2"}]}, "411100")
+    client.call("2402", {"dscginfo": {**common, "endtime": "2025-06-10 09:00:00"}, "diseinfo": []}, "411100")
+    payload = {"data": {**common, "insutype": "310", "chrg_bchno": "A"}}
+    info = client.call("2304", payload, "411100")["setlinfo"]
+    # 400.00 eligible, all under the first-stay deductible of 700: nothing from the fund.
+    assert (info["medfee_sumamt"], info["act_pay_dedc"], info["hifp_pay"]) == ("400.00", "400.00", "0.00")
 
 
 @pytest.mark.parametrize(
@@ -221,6 +258,7 @@ def _next_year() -> str:
 def test_a_visit_from_next_year_is_refused(http: TestClient, db: Database) -> None:  # noqa: F811
     approved_filing(db, PSN, "411100", "110000", dt.date(2025, 6, 1))
     client = his(http)
+    _identify(client)
     payload = {"data": {"psn_no": PSN, "insutype": "310", "begntime": f"{_next_year()} 09:00:00", "ipt_otp_no": "F1"}}
     _refused(client, "2201", payload, "begntime")
     payload = {"data": {"psn_no": PSN, "insutype": "310", "begntime": "2099-01-01 09:00:00", "ipt_otp_no": "F2"}}
@@ -295,3 +333,66 @@ def test_filing_transactions_without_psn_no_name_the_field(http: TestClient, inf
         client.call(infno, payload, "411100")
     message = caught.value.answer["err_msg"]
     assert "psn_no" in message and "E_INTERNAL" not in message, message
+
+
+def test_registering_needs_the_person_identified_there(http: TestClient, db: Database) -> None:  # noqa: F811
+    """An open visit lets an institution read the person's records, so it cannot be opened on a bare psn_no;
+    the refusal is the same whether or not the psn_no exists."""
+    approved_filing(db, PSN, "411100", "110000", dt.date(2025, 6, 1))
+    client = his(http, "H11010800003")
+    for psn_no in (PSN, "41110000000000009999"):
+        payload = {"data": {"psn_no": psn_no, "insutype": "310", "begntime": "2025-06-05 09:00:00", "ipt_otp_no": "B"}}
+        with pytest.raises(GatewayError, match="E_NOT_FOUND") as caught:
+            client.call("2201", payload, "411100")
+        assert "present at this institution" in caught.value.answer["err_msg"]
+    with pytest.raises(GatewayError, match="E_NOT_FOUND"):
+        client.call("5206", {"data": {"psn_no": PSN, "cum_ym": "202506"}}, "411100")
+
+
+@pytest.mark.parametrize(
+    ("infno", "payload"),
+    [
+        ("2504", {"data": {"trt_dcla_detl_sn": "Q\u00b2", "psn_no": PSN}}),
+        ("2504", {"data": {"trt_dcla_detl_sn": "Q" + "9" * 29, "psn_no": PSN}}),
+        (
+            "3201",
+            {
+                "data": {
+                    "insutype": "310",
+                    "clr_type": "11",
+                    "setl_optins": "411100",
+                    "fixmedins_setl_cnt": "\u00b2",
+                    "stmt_begndate": "2025-06-01",
+                    "stmt_enddate": "2025-06-30",
+                    "medfee_sumamt": "0",
+                    "fund_pay_sumamt": "0",
+                    "acct_pay": "0",
+                }
+            },
+        ),
+    ],
+)
+def test_digits_that_are_not_ascii_or_too_long_are_no_internal_error(
+    http: TestClient,  # noqa: F811
+    infno: str,
+    payload: dict[str, Any],
+) -> None:
+    client = his(http)
+    body = payload
+    _, answer = client.send(infno, body, "411100")
+    assert "E_INTERNAL" not in answer["err_msg"], answer
+
+
+def test_the_depth_scan_is_linear_on_hostile_strings() -> None:
+    """A run of escaped quotes made the string pattern backtrack quadratically (64 KB took 28 s, before the
+    signature was checked). 1 MB must now take milliseconds; the bound below is 1,000 times that, so this is a
+    guard against the quadratic pattern, not a speed target."""
+    import threading
+
+    from yidi.core.jsonsafe import too_deep
+
+    body = b'"' + b'\\"' * 500_000
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (too_deep(body), done.set()), daemon=True)
+    worker.start()
+    assert done.wait(10), "the JSON depth scan is not linear"

@@ -89,8 +89,32 @@ class AwareDateTime(TypeDecorator[dt.datetime]):
 
 
 # PostgreSQL SQLSTATEs that mean "the database is not there right now", not "this request is wrong": connection
-# exceptions (class 08), shutdowns and start-up (57P01–57P03), too many connections (53300).
-_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+# exceptions (class 08, but not 08P01, a protocol violation: a client bug), shutdowns and start-up (57P01–57P03),
+# too many connections (53300), and a read-only transaction after a failover to a standby (25006).
+_UNAVAILABLE_STATES = (
+    "08000",
+    "08001",
+    "08003",
+    "08004",
+    "08006",
+    "08007",
+    "57P01",
+    "57P02",
+    "57P03",
+    "53300",
+    "25006",
+)
+# Without a SQLSTATE: psycopg when it cannot connect or the server went away; SQLite when its file is locked
+# or cannot be opened. Matched on the driver's own wording, never on a bare word a column name could contain.
+_UNAVAILABLE_TEXT = (
+    "connection failed",
+    "server closed the connection",
+    "connection is lost",
+    "the connection is closed",
+    "consuming input failed",
+    "database is locked",
+    "unable to open database file",
+)
 
 
 def unavailable(exc: BaseException) -> bool:
@@ -105,11 +129,10 @@ def unavailable(exc: BaseException) -> bool:
         return True
     state = getattr(exc.orig, "sqlstate", None)
     if state is not None:
-        return bool(state.startswith(_UNAVAILABLE_STATES))
-    if isinstance(exc, sa_exc.OperationalError):
-        # psycopg gives no SQLSTATE when it cannot connect at all; SQLite says its file is locked.
+        return str(state) in _UNAVAILABLE_STATES
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
         text_ = str(exc.orig).lower()
-        return "connect" in text_ or "server closed" in text_ or "database is locked" in text_
+        return any(phrase in text_ for phrase in _UNAVAILABLE_TEXT)
     return False
 
 

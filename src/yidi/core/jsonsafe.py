@@ -11,7 +11,9 @@ from typing import Any
 
 MAX_DEPTH = 32  # the national envelope nests four levels; nothing legitimate comes near this
 
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# Possessive (`*+`): a backtracking `*` takes quadratic time on a run of `\\"` (a body an attacker sends unsigned),
+# possessive matching is linear. An unterminated string runs to the end (`"?`).
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+"?', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
 _BAD_CHAR = re.compile(r"[\x00\ud800-\udfff]")  # NUL (PostgreSQL text refuses it) and lone surrogates (not UTF-8)
 

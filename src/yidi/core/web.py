@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -59,12 +60,6 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         zh = {404: "未找到该地址", 405: "不支持该请求方法"}.get(exc.status_code, "请求失败")
         return JSONResponse(error_body(f"E_HTTP_{exc.status_code}", zh, str(exc.detail)), status_code=exc.status_code)
-
-    @app.exception_handler(RecursionError)
-    async def _too_deep(_: Request, exc: RecursionError) -> JSONResponse:
-        return JSONResponse(
-            error_body("E_INPUT", "请求内容嵌套层数过多", "request body nested too deeply"), status_code=400
-        )
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
@@ -198,7 +193,7 @@ class JsonGuardMiddleware:
             await _refuse(send, 422, "query", "holds a NUL character / 含有非法字符")
             return
         headers = dict(scope.get("headers") or [])
-        if b"json" not in headers.get(b"content-type", b""):
+        if not _is_json(headers.get(b"content-type")):
             await self.app(scope, receive, send)
             return
         chunks, more = [], True
@@ -210,18 +205,33 @@ class JsonGuardMiddleware:
             chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
         raw = b"".join(chunks)
-        if jsonsafe.too_deep(raw):
+        problem = await anyio.to_thread.run_sync(_inspect, raw)  # up to the body limit: off the event loop
+        if problem == "deep":
             await _refuse(send, 400, "body", f"nests deeper than {jsonsafe.MAX_DEPTH} levels / 嵌套层数过多")
             return
-        try:
-            parsed = json.loads(raw)
-        except (ValueError, RecursionError):
-            parsed = None  # not JSON: the endpoint's own validation answers 422
-        bad = jsonsafe.bad_text(parsed) if parsed is not None else None
-        if bad is not None:
-            await _refuse(send, 422, f"body.{bad}", "holds a NUL or an unpaired surrogate / 含有非法字符")
+        if problem is not None:
+            await _refuse(send, 422, f"body.{problem}", "holds a NUL or an unpaired surrogate / 含有非法字符")
             return
         await self.app(scope, _replay([{"type": "http.request", "body": raw, "more_body": False}], receive), send)
+
+
+def _is_json(content_type: bytes | None) -> bool:
+    """What FastAPI parses as JSON: application/json, any +json type, or a body with no content-type at all."""
+    if content_type is None:
+        return True
+    media = content_type.split(b";", 1)[0].strip().lower()
+    return media == b"application/json" or media.endswith(b"+json")
+
+
+def _inspect(raw: bytes) -> str | None:
+    """ "deep" for a body nested past the limit, the path of a string the database cannot hold, else None."""
+    if jsonsafe.too_deep(raw):
+        return "deep"
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):
+        return None  # not JSON: the endpoint's own validation answers 422
+    return jsonsafe.bad_text(parsed)
 
 
 def _replay(messages: list[dict[str, Any]], then: Any) -> Any:

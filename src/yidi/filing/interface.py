@@ -127,9 +127,12 @@ def tx_2503(session: Session, principal: Principal, data: dict[str, Any], now: d
 
 
 def tx_2504(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    sn = _field(data, "trt_dcla_detl_sn")
-    q = session.get(ChronicQualification, int(sn[1:])) if sn[:1] == "Q" and sn[1:].isdigit() else None
-    if q is None or q.psn_no != _field(data, "psn_no") or q.ide_fixmedins_no != principal.subject:
+    sn, psn_no = _field(data, "trt_dcla_detl_sn"), _field(data, "psn_no")
+    number = sn[1:]
+    # ASCII digits within BIGINT: "Q²" passes str.isdigit() but not int(), and 29 nines overflow the column.
+    known = sn[:1] == "Q" and number.isascii() and number.isdigit() and len(number) <= 18
+    q = session.get(ChronicQualification, int(number)) if known else None
+    if q is None or q.psn_no != psn_no or q.ide_fixmedins_no != principal.subject:
         raise YidiError(NOT_FOUND, what="门慢登记 / chronic registration", key=sn)
     q.status = "revoked"
     audit.record(

@@ -8,7 +8,6 @@ from typing import Any
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from yidi.core import jsonsafe
 from yidi.core.principal import Audience
 from yidi.core.web import database
 from yidi.gateway import service
@@ -25,17 +24,8 @@ router = SecureRouter(tags=["gateway 国家接口"])
 )
 async def call_service(request: Request) -> Any:
     signed = await signed_request(request)
-    body: Any
-    if jsonsafe.too_deep(signed.body):
-        body = service.TOO_DEEP  # measured before parsing: a parser would recurse into it
-    else:
-        try:
-            # Some clients send text/plain: parse regardless of content-type. Decimal numbers are kept as their
-            # text (never float), and NaN/Infinity are not JSON.
-            body = json.loads(signed.body.decode("utf-8"), parse_float=str, parse_constant=_refuse_constant)
-        except (UnicodeDecodeError, ValueError, RecursionError):
-            body = service.NOT_JSON
-    answer = await run_in_threadpool(service.handle_signed, database(request), signed, body)
+    # Parsed in the worker thread with the call: a body up to the size limit must not hold up the event loop.
+    answer = await run_in_threadpool(service.handle_raw, database(request), signed)
     download = (answer.get("output") or {}).get("__content__") if answer.get("infcode") == 0 else None
     if isinstance(download, bytes):  # 9102: the file itself, not an envelope
         name = answer["output"]["__file__"]["filename"]
@@ -47,7 +37,3 @@ async def call_service(request: Request) -> Any:
     # The answer holds only text, numbers and lists: serialised directly, without FastAPI's generic encoder.
     text = json.dumps(answer, ensure_ascii=False, default=str)  # Decimal and dates as their text, never float
     return Response(text.encode("utf-8"), media_type="application/json")
-
-
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a number")

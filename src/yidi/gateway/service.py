@@ -113,6 +113,27 @@ TOO_DEEP = object()  # the body nested deeper than jsonsafe.MAX_DEPTH (refused b
 _RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available (PostgreSQL)
 
 
+def parse_body(raw: bytes) -> Any:
+    """The request body as JSON, or NOT_JSON / TOO_DEEP. Some clients send text/plain: parsed regardless of
+    content-type. Decimal numbers are kept as their text (never float); NaN and Infinity are not JSON. The depth is
+    measured before parsing, so that no parser recurses into a hostile body."""
+    if jsonsafe.too_deep(raw):
+        return TOO_DEEP
+    try:
+        return json.loads(raw.decode("utf-8"), parse_float=str, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return NOT_JSON
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number")
+
+
+def handle_raw(db: Database, signed: SignedRequest) -> dict[str, Any]:
+    """One call from the HTTP edge, body still raw (runs in a worker thread)."""
+    return handle_signed(db, signed, parse_body(signed.body))
+
+
 def handle_signed(db: Database, signed: SignedRequest, body: Any) -> dict[str, Any]:
     """One call from the HTTP edge in one transaction: signature and nonce, replay look-up, the transaction
     and the message log. A bad signature or a reused nonce raises the 401 `YidiError`; nothing is written."""

@@ -5,7 +5,8 @@ The national interface lets an HIS name any psn_no. An institution learns a psn_
 (5206), qualifications and filings (5301, 5302, 5304), their benefit check (2001), or recording a referral
 (2501) or chronic qualification (2503) for them is allowed only to an institution where the person is present:
 
-- identified there (1101) today or yesterday (a night at the emergency department crosses midnight), or
+- identified there (1101) today or yesterday (a night at the emergency department crosses midnight) — which is
+  also what registering a visit or stay (2201/2401) needs, or
 - with an open visit there (registered or discharged, not yet settled or cancelled), or
 - settled there within the last `institution_read_days` (the receipt printed after the settlement).
 
@@ -15,6 +16,7 @@ Anything else is answered as if the person did not exist for that institution, s
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -35,13 +37,29 @@ def record_identification(session: Session, fixmedins_code: str, psn_no: str, no
     session.execute(insert(Identification).values(**values).on_conflict_do_nothing())
 
 
-def is_present(session: Session, fixmedins_code: str, psn_no: str, now: dt.datetime) -> bool:
-    days = default_store().input_limits(now.date()).institution_read_days
-    identified = exists().where(
+def _identified(fixmedins_code: str, psn_no: str, now: dt.datetime) -> Any:
+    return exists().where(
         Identification.fixmedins_code == fixmedins_code,
         Identification.psn_no == psn_no,
         Identification.day >= now.date() - dt.timedelta(days=1),
     )
+
+
+def require_identified(session: Session, fixmedins_code: str, psn_no: str, now: dt.datetime) -> None:
+    """Registering a visit or stay (2201/2401) needs the person identified there (1101) today or yesterday: an
+    open visit is itself a ground for presence, so it cannot be opened on a bare psn_no. The refusal is the one
+    of an unknown person, so that it does not tell whether the psn_no exists."""
+    if not session.scalar(select(_identified(fixmedins_code, psn_no, now))):
+        raise _absent(psn_no)
+
+
+def _absent(psn_no: str) -> YidiError:
+    return YidiError(NOT_FOUND, what="本机构就诊的参保人员 / insured person present at this institution", key=psn_no)
+
+
+def is_present(session: Session, fixmedins_code: str, psn_no: str, now: dt.datetime) -> bool:
+    days = default_store().input_limits(now.date()).institution_read_days
+    identified = _identified(fixmedins_code, psn_no, now)
     open_visit = exists().where(
         Visit.fixmedins_code == fixmedins_code, Visit.psn_no == psn_no, Visit.status.in_(OPEN_STATUSES)
     )
@@ -55,4 +73,4 @@ def is_present(session: Session, fixmedins_code: str, psn_no: str, now: dt.datet
 
 def require_presence(session: Session, fixmedins_code: str, psn_no: str, now: dt.datetime) -> None:
     if not is_present(session, fixmedins_code, psn_no, now):
-        raise YidiError(NOT_FOUND, what="本机构就诊的参保人员 / insured person present at this institution", key=psn_no)
+        raise _absent(psn_no)

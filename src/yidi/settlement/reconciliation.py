@@ -50,7 +50,7 @@ def summary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
         count += s.status == "settled"
     theirs = {key: _amount(data, key) for key in ours}
     their_count = (
-        int(_str(data, "fixmedins_setl_cnt", max_len=10)) if str(data.get("fixmedins_setl_cnt", "")).isdigit() else -1
+        int(_str(data, "fixmedins_setl_cnt", max_len=10)) if _plain_digits(data.get("fixmedins_setl_cnt")) else -1
     )
     differences = [f"{k}: institution {theirs[k]} / platform {ours[k]}" for k in ours if theirs[k] != ours[k]]
     if their_count != count:
@@ -62,3 +62,9 @@ def summary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
             "stmt_rslt_dscr": "平 / balanced" if not differences else "不平 / unbalanced: " + "; ".join(differences),
         }
     }
+
+
+def _plain_digits(value: object) -> bool:
+    """ASCII digits only: str.isdigit() also accepts "²", which int() refuses."""
+    text = str(value if value is not None else "")
+    return text.isascii() and text.isdigit() and len(text) <= 10

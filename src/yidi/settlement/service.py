@@ -154,7 +154,11 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
     fees = [f for f in visit.fees if f.status == "active"]
     batch = _str(data, "chrg_bchno", required=False, max_len=30)
     if batch and batch != "0000":
-        fees = [f for f in fees if f.chrg_bchno == batch]
+        chosen = [f for f in fees if f.chrg_bchno == batch]
+        originals = {f.feedetl_sn for f in chosen if f.cnt > 0}
+        # A refund goes with the line it refunds, whatever batch it came in: else the fund would pay on a line
+        # refunded in another batch.
+        fees = chosen + [f for f in fees if f.cnt < 0 and f.init_feedetl_sn in originals and f not in chosen]
     if not fees:
         raise YidiError(BAD_INPUT, field="mdtrt_id", problem="has no uploaded fees to settle / 无可结算费用")
     by_day: dict[dt.date, set[str]] = defaultdict(set)

@@ -23,6 +23,7 @@ from yidi.people.service import get_person
 from yidi.reference.service import get_institution
 from yidi.settlement.inputs import BAD_INPUT, STATE, Call, _amount, _decimal, _str, _time
 from yidi.settlement.models import FeeRecord, Visit, VisitDiagnosis
+from yidi.settlement.presence import require_identified
 
 REFUND_TRANSACTIONS = {"2301"}  # the interface defines a refund line (negative, with init_feedetl_sn) only here
 
@@ -64,6 +65,7 @@ def own_visit(session: Session, call: Call, mdtrt_id: str, *, lock: bool = False
 def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str) -> dict[str, Any]:
     """2201 (outpatient) and 2401 (inpatient): the filing decision is taken at the admission date."""
     psn_no, insutype = _str(data, "psn_no", max_len=30), _str(data, "insutype", max_len=3)
+    require_identified(session, call.fixmedins_code, psn_no, call.now)
     begntime = not_in_future(call, _time(data, "begntime"), "begntime")
     assert begntime is not None
     institution = get_institution(session, call.fixmedins_code)
@@ -163,7 +165,9 @@ def _line_amounts(row: dict[str, Any], n: int, bounds: InputLimits) -> tuple[Dec
         raise YidiError(BAD_INPUT, field=where + "pric", problem=f"must be 0 to {bounds.max_unit_price} / 单价超出范围")
     if cnt == 0 or (cnt > 0 and total < 0) or (cnt < 0 and total > 0):
         raise YidiError(BAD_INPUT, field=where + "cnt", problem="is zero or of another sign than the amount / 数量有误")
-    if abs(cnt * pric - total) > Decimal("0.01") * max(Decimal(1), abs(cnt)):
+    # The line's amount is its count × price to the fen: a tolerance growing with the count would let a line of
+    # 100,000 × 0.01 be billed 2,000.00, and let a refund leave the fund paying on an inflated remainder.
+    if abs(cnt * pric - total) > Decimal("0.01"):
         raise YidiError(BAD_INPUT, field=where + "det_item_fee_sumamt", problem="is not cnt × pric / 金额≠数量×单价")
     return total, cnt, pric
 
