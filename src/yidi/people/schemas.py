@@ -8,6 +8,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from yidi.core.certno import birth_date, gender, validate_certno
+from yidi.core.errors import YidiError
 from yidi.core.money import parse_amount
 
 
@@ -27,7 +28,14 @@ class InsuranceIn(BaseModel):
     @field_validator("balc", mode="before")
     @classmethod
     def _money(cls, value: object) -> Decimal:
-        return parse_amount(value)  # type: ignore[arg-type]
+        # A refusal here must be a ValueError: the request's answer then names the field (body.insurances.0.balc);
+        # anything else (a list's missing .strip, the amount's own error) would escape the validation.
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+            raise ValueError("must be an amount as text or an integer / 金额须为文本或整数")
+        try:
+            return parse_amount(value)
+        except YidiError as exc:
+            raise ValueError(f"{exc.message_en} / {exc.message_zh}") from None
 
 
 class QualificationIn(BaseModel):

@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from yidi.core import audit
 from yidi.core.certno import mask_certno, validate_certno
-from yidi.core.errors import NOT_FOUND, ErrorKind, YidiError
+from yidi.core.errors import INVALID_FIELD, NOT_FOUND, ErrorKind, YidiError
 from yidi.core.principal import Audience, Principal
 from yidi.people.models import ChronicQualification, Insurance, Person
-from yidi.people.schemas import PersonIn, QualificationIn
+from yidi.people.schemas import InsuranceIn, PersonIn, QualificationIn
+from yidi.reference.models import ChronicDisease, Institution
+from yidi.reference.rules import divisions
 from yidi.security.crypto import default_cipher
 
 _CERTNO_CONTEXT = "person.certno"
@@ -92,10 +94,41 @@ def _staff_scope(principal: Principal, regions: set[str]) -> None:
         raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=",".join(sorted(regions)))
 
 
+def check_insurance(data: InsuranceIn, field: str = "insuplc_admdvs") -> None:
+    """The insured place must be a pooling region of GB/T 2260 (refused by name, not by the database)."""
+    division = divisions().get(data.insuplc_admdvs)
+    if division is None or not division.is_pooling_region:
+        raise YidiError(
+            INVALID_FIELD,
+            field=field,
+            problem=f"{data.insuplc_admdvs} is not a pooling region code / 不是统筹区代码",
+        )
+
+
+def check_qualification(session: Session, data: QualificationIn, prefix: str = "") -> None:
+    """The disease must be a known 门诊慢特病 code and the identifying institution a known one: an unknown code is
+    the caller's mistake (refused naming the field), never a database error nor a "conflict, retry"."""
+    if session.get(ChronicDisease, data.opsp_dise_code) is None:
+        raise YidiError(
+            INVALID_FIELD,
+            field=prefix + "opsp_dise_code",
+            problem=f"{data.opsp_dise_code} is not a known chronic-disease code / 未知的门诊慢特病病种代码",
+        )
+    if data.ide_fixmedins_no is not None and session.get(Institution, data.ide_fixmedins_no) is None:
+        raise YidiError(
+            INVALID_FIELD,
+            field=prefix + "ide_fixmedins_no",
+            problem=f"{data.ide_fixmedins_no} is not a known designated institution / 未知的定点医药机构",
+        )
+
+
 def register_person(session: Session, principal: Principal, data: PersonIn, now: dt.datetime) -> Person:
     """Agency staff enrol a person of their own region (insurance records included)."""
-    for ins in data.insurances:
+    for i, ins in enumerate(data.insurances):
+        check_insurance(ins, f"insurances.{i}.insuplc_admdvs")
         principal.require_region(ins.insuplc_admdvs)
+    for i, q in enumerate(data.qualifications):
+        check_qualification(session, q, f"qualifications.{i}.")
     if session.get(Person, data.psn_no) is not None or find_by_certno(session, data.certno) is not None:
         raise YidiError(DUPLICATE, key=data.psn_no)
     person = add_person(session, data, now)
@@ -160,6 +193,9 @@ def record_qualification(
     session: Session, principal: Principal, psn_no: str, data: QualificationIn, now: dt.datetime, *, channel: str
 ) -> ChronicQualification:
     """Store a qualification and audit it; the caller has decided who may (staff of the region, a hospital)."""
+    if session.get(Person, psn_no) is None:
+        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
+    check_qualification(session, data)
     q = ChronicQualification(psn_no=psn_no, status="active", **data.model_dump())
     session.add(q)
     session.flush()
