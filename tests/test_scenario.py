@@ -369,3 +369,11 @@ def test_cli_scenario_load_on_a_temporary_sqlite_file(tmp_path: Path) -> None:
         assert r.exit_code == 2 and "filings[0].colour" in r.output and "未知字段" in r.output
     finally:
         set_database(None)
+
+
+@pytest.mark.parametrize("balc", ["null", "[1, 2]"])
+def test_a_balance_that_is_not_an_amount_is_named(db: Database, balc: str) -> None:
+    with pytest.raises(ScenarioError) as caught:
+        load(db, BASE.replace("psn_type: '1101'", f"psn_type: '1101', balc: {balc}", 1))
+    assert "persons[1].insurances[0].balc" in {p.path for p in caught.value.problems}
+    assert row_counts(db) == {k: 0 for k in row_counts(db)}

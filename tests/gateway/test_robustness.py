@@ -396,3 +396,21 @@ def test_the_depth_scan_is_linear_on_hostile_strings() -> None:
     worker = threading.Thread(target=lambda: (too_deep(body), done.set()), daemon=True)
     worker.start()
     assert done.wait(10), "the JSON depth scan is not linear"
+
+
+def test_a_malformed_2503_field_is_named_not_taken_for_a_date_error(http: TestClient) -> None:  # noqa: F811
+    luohe = his(http, "H41110200001", "411100")  # a 漯河 hospital: the insured place of PSN
+    _identify(luohe)
+    payload = {
+        "data": {
+            "psn_no": PSN,
+            "insutype": "310",
+            "opsp_dise_code": "X1",
+            "begndate": "2025-01-01",
+            "enddate": "2026-12-31",
+        }
+    }
+    with pytest.raises(GatewayError) as caught:
+        luohe.call("2503", payload, "411100")
+    message = caught.value.answer["err_msg"]
+    assert "E_INPUT" in message and "opsp_dise_code" in message and "F_DATES" not in message, message

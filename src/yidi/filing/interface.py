@@ -121,7 +121,9 @@ def tx_2503(session: Session, principal: Principal, data: dict[str, Any], now: d
             ide_fixmedins_no=institution.fixmedins_code,
         )
     except ValidationError as exc:
-        raise rules.refuse(rules.R_DATES, reason=exc.errors()[0]["msg"]) from None
+        error = exc.errors()[0]
+        field = ".".join(str(p) for p in error.get("loc", ())) or "input"
+        raise YidiError(INVALID_FIELD, field=field, problem=error["msg"]) from None
     q = record_qualification(session, principal, person.psn_no, qualification, now, channel="interface")
     return {"trt_dcla_detl_sn": f"Q{q.id}"}
 

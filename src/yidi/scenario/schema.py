@@ -170,8 +170,10 @@ class ScenarioInsurance(InsuranceIn):
     @field_validator("balc", mode="before")
     @classmethod
     def _money(cls, value: object) -> Decimal:
+        if isinstance(value, bool) or not isinstance(value, str | int | Decimal):  # null, a list: named, not a crash
+            raise Bilingual("金额须为文本或整数", "must be an amount as text or an integer")
         try:
-            return parse_amount(value)  # type: ignore[arg-type]
+            return parse_amount(value)
         except YidiError as exc:
             raise Bilingual.of(exc) from None
 
