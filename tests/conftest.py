@@ -173,6 +173,7 @@ _LOG_FILE = Path(tempfile.mkdtemp(prefix="yidi-test-logs-")) / "all.jsonl"
 def pytest_configure(config: pytest.Config) -> None:
     from yidi.core.logging import JsonFormatter
 
+    _LOG_FILE.parent.mkdir(parents=True, exist_ok=True)  # again: a runner may hold several sessions in one process
     handler = logging.FileHandler(_LOG_FILE, encoding="utf-8")
     handler.setFormatter(JsonFormatter())  # the production formatter: what would reach the log files
     handler.set_name("yidi-test-log-scan")
