@@ -123,3 +123,40 @@ def test_settlement_invariants(
         assert value == value.quantize(Decimal("0.01")), name
     # the increments are what was paid
     assert r.increments.get(Acc.BASIC_FUND, Decimal(0)) == r.hifp_pay
+
+
+def test_pool_prop_selfpay_is_rounded_half_up() -> None:
+    """北京 employee, level-3 hospital, first stay: eligible 81,300.00 − deductible 1,300.00 = 80,000.00; bands
+    30,000 × 0.85 + 50,000 × 0.90 = 70,500.00; ratio 0.88125 exactly, a tie: half up 0.8813 (half-even: 0.8812)."""
+    day = dt.date(2025, 6, 1)
+    code = "X" + "0" * 22
+    entry = CatalogEntry(
+        code,
+        "x",
+        ItemKind.WESTERN_DRUG,
+        ChargeLevel.A,
+        "09",
+        Decimal(0),
+        None,
+        None,
+        None,
+        dt.date(2021, 1, 1),
+        None,
+        "t",
+    )
+    ctx = Context(
+        policy=STORE.at("110000", day),
+        insutype="310",
+        retiree=False,
+        civil_servant=False,
+        settlement_level=SettlementLevel.LEVEL_3,
+        care=CareType.INPATIENT,
+        category=FilingCategory.LONG_TERM,
+        cross_province=None,  # local care
+        service_date=day,
+    )
+    line = FeeLine("1", code, day, Decimal("81300.00"), Decimal(32520), Decimal("2.5"))
+    result = settle([line], {code: entry}, ctx, {})
+    assert (result.act_pay_dedc, result.hifp_pay) == (Decimal("1300.00"), Decimal("70500.00"))
+    assert str(result.pool_prop_selfpay) == "0.8813"
+    assert result.setldetail[0].setl_proc_info.endswith("支付比例0.8813")

@@ -17,7 +17,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from yidi.catalog.rules import CatalogEntry, LineSplit, split_fee_line
-from yidi.core.money import round_yuan
+from yidi.core.money import round_ratio, round_yuan
 from yidi.parameters.policy import FilingCategory, Mechanism, RegionPolicy, Scale, Scheme
 from yidi.reference.models import SettlementLevel
 
@@ -266,7 +266,7 @@ def settle(lines: list[FeeLine], catalogue: dict[str, CatalogEntry], ctx: Contex
         inscp_scp_amt=eligible,
         act_pay_dedc=deductible,
         hifp_pay=hifp,
-        pool_prop_selfpay=ratio.quantize(Decimal("0.0001")),
+        pool_prop_selfpay=round_ratio(ratio),  # half up, as money: decimal(5,4) on the interface
         cvlserv_pay=cvlserv,
         hifmi_pay=hifmi,
         hifob_pay=hifob,
@@ -327,7 +327,7 @@ def _details(
 ) -> list[FundDetail]:
     basic = "310100" if insutype == "310" else "390100"
     rows = [
-        (basic, hifp, f"起付线{deductible}，支付比例{ratio.quantize(Decimal('0.0001'))}"),
+        (basic, hifp, f"起付线{deductible}，支付比例{round_ratio(ratio)}"),
         ("330100", hifob, "大额医疗费用补助"),
         ("390200", hifmi, "大病保险分段支付"),
         ("320100", cvlserv, "公务员医疗补助"),

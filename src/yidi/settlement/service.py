@@ -8,6 +8,7 @@ own setl_id and subtracts exactly what the original added.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.money import from_fen, to_fen
 from yidi.filing.coverage import Care, Coverage
 from yidi.filing.service import MED_TYPE_CARE, coverage_for
-from yidi.parameters.policy import FilingCategory
+from yidi.parameters.policy import FilingCategory, RegionPolicy
 from yidi.parameters.store import default_store
 from yidi.people.models import Insurance
 from yidi.reference.models import Institution, ServiceKind, SettlementLevel
@@ -150,7 +151,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
                 REFUSED,
                 reason="; ".join(decision.reasons) + " — 请全额自付后回参保地报销 / pay in full and claim at home",
             )
-    _check_opened_and_exclusions(institution, care, disease, admission, policy, visit)
+    _check_opened_and_exclusions(institution, care, disease, admission, policy, decision.classification)
     fees = [f for f in visit.fees if f.status == "active"]
     batch = _str(data, "chrg_bchno", required=False, max_len=30)
     if batch and batch != "0000":
@@ -169,6 +170,9 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         catalogue.update({c: as_entry(i) for c, i in items_at(session, visit.mdtrtarea_admvs, codes, day).items()})
     lines = _net_lines(fees)
     year = service_date.year
+    rows = _rows(session, visit.psn_no, visit.insutype, year)
+    acc = _values(rows)
+    so_far = _stay_so_far(session, visit, year) if care is Care.INPATIENT else None
     ctx = engine.Context(
         policy=policy,
         insutype=visit.insutype,
@@ -190,17 +194,72 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         acct_used_flag=str(data.get("acct_used_flag", "0")) == "1",
         account_balance=insurance.balc,
     )
-    rows = _rows(session, visit.psn_no, visit.insutype, year)
-    result = engine.settle(lines, catalogue, ctx, _values(rows))
+    if so_far is not None:
+        ctx = dataclasses.replace(ctx, policy=_rest_of_stay(ctx, acc, so_far))
+    result = engine.settle(lines, catalogue, ctx, acc)
+    if so_far is not None:  # the stay was counted by its first settlement
+        result = dataclasses.replace(
+            result, increments={k: v for k, v in result.increments.items() if k != engine.Acc.INPATIENT_STAYS}
+        )
     if "medfee_sumamt" in data and _amount(data, "medfee_sumamt") != result.medfee_sumamt:
         raise YidiError(MISMATCH, field="medfee_sumamt", given=data["medfee_sumamt"], expected=result.medfee_sumamt)
     return Prepared(visit, insurance, fees, result, service_date, category, rows)
 
 
+@dataclass(frozen=True)
+class StaySoFar:
+    """What the settlements in force of a stay already did (a mid-stay settlement, 中途结算, before this one)."""
+
+    deductible: Decimal  # act_pay_dedc applied so far
+    counted_this_year: bool  # one of them added the stay to this year's inpatient.stays
+
+
+def _stay_so_far(session: Session, visit: Visit, year: int) -> StaySoFar | None:
+    """None when no settlement of this stay is in force: this one is its first and counts the stay."""
+    earlier = session.scalars(
+        select(Settlement).where(Settlement.mdtrt_id == visit.mdtrt_id, Settlement.status == "settled")
+    ).all()
+    if not earlier:
+        return None
+    return StaySoFar(
+        deductible=sum((s.act_pay_dedc for s in earlier), Decimal("0.00")),
+        counted_this_year=any(
+            s.year == year and Decimal(s.increments.get(engine.Acc.INPATIENT_STAYS, "0")) > 0 for s in earlier
+        ),
+    )
+
+
+def _rest_of_stay(ctx: engine.Context, acc: dict[str, Decimal], so_far: StaySoFar) -> RegionPolicy:
+    """One stay is one case (settlement.md §7): a later settlement of a stay already settled in part bears only what
+    is left of that stay's deductible, chosen as for the stay's first settlement (first or later stay of the year).
+    The engine reads the per-stay deductible from the policy, so the policy handed to it says exactly that. A
+    filing category's separate deductible is counted on the year's accumulator and needs nothing here."""
+    mechanism = engine._mechanism(ctx)
+    if mechanism is not None and mechanism.separate_deductible is not None:
+        return ctx.policy
+    scheme = ctx.policy.scheme(ctx.insutype)
+    stays_before = acc.get(engine.Acc.INPATIENT_STAYS, Decimal(0)) - (1 if so_far.counted_this_year else 0)
+    table = scheme.inpatient.deductible_first_stay if stays_before <= 0 else scheme.inpatient.deductible_later_stay
+    remaining = max(Decimal("0.00"), table.for_person(ctx.retiree).for_level(ctx.settlement_level) - so_far.deductible)
+    levels = table.default.model_copy(update={level.value: remaining for level in SettlementLevel})
+    flat = table.model_copy(update={"default": levels, "retiree": None})
+    inpatient = scheme.inpatient.model_copy(update={"deductible_first_stay": flat, "deductible_later_stay": flat})
+    which = "employee" if ctx.insutype == "310" else "resident"  # as RegionPolicy.scheme
+    return ctx.policy.model_copy(update={which: scheme.model_copy(update={"inpatient": inpatient})})
+
+
 def _check_opened_and_exclusions(
-    institution: Institution, care: Care, disease: str | None, day: dt.date, policy: Any, visit: Visit
+    institution: Institution,
+    care: Care,
+    disease: str | None,
+    day: dt.date,
+    policy: Any,
+    classification: CrossRegion,
 ) -> None:
-    local = visit.insuplc_admdvs[:4] == visit.mdtrtarea_admvs[:4] or visit.insuplc_admdvs == visit.mdtrtarea_admvs
+    """`classification` is the filing decision's (`reference.rules.classify` over pooling regions): one answer to
+    "is this cross-region care?" for filing and settlement alike (仙桃 429004 and 潜江 429005 share a 4-digit prefix
+    but are two pools, so care there is in-province cross-region care and needs an opened institution)."""
+    local = classification is CrossRegion.LOCAL
     service = {
         Care.OUTPATIENT: ServiceKind.OUTPATIENT,
         Care.INPATIENT: ServiceKind.INPATIENT,
@@ -376,6 +435,15 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
             STATE, mdtrt_id=original.mdtrt_id, status=original.status, action="cancel settlement / 撤销结算"
         )
     _, insurance = _person_insurance(session, original.psn_no, original.insutype, lock=True)
+    if _later_in_stay(session, original):  # read under the person's lock, as a settlement of the stay reads them
+        # The stay's later settlements bore only what was left of its deductible and did not count the stay:
+        # cancel them first (the last settlement first), then this one.
+        raise YidiError(
+            STATE,
+            mdtrt_id=original.mdtrt_id,
+            status="settled again after this settlement / 本次结算后已再次结算",
+            action="cancel this settlement before the later one (cancel the last first) / 先于其后的结算撤销本次结算",
+        )
     reversal = Settlement(
         setl_id=new_platform_id(PlatformIdKind.SETTLEMENT, original.mdtrtarea_admvs, call.now),
         **{
@@ -428,6 +496,20 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
     session.flush()
     call.audit(session, "settlement.cancel", "settlement", original.setl_id, {"reversal_setl_id": reversal.setl_id})
     return _setlinfo(reversal)
+
+
+def _later_in_stay(session: Session, original: Settlement) -> bool:
+    """Whether another settlement of the same visit in force came after `original` (a final settlement after a
+    mid-stay one); the stay's first settlement is the one that counted the stay."""
+    others = session.scalars(
+        select(Settlement).where(
+            Settlement.mdtrt_id == original.mdtrt_id,
+            Settlement.status == "settled",
+            Settlement.setl_id != original.setl_id,
+        )
+    ).all()
+    counted = Decimal(original.increments.get(engine.Acc.INPATIENT_STAYS, "0")) > 0
+    return any(o.setl_time > original.setl_time or (o.setl_time == original.setl_time and counted) for o in others)
 
 
 def find_settlement_by_msgid(session: Session, msgid: str, infno: str) -> Settlement | None:
