@@ -77,7 +77,16 @@ def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
     cert_no = inputs._str(node, "mdtrt_cert_no", max_len=600)
     person: Person | None
     if cert_type == "01":
-        person = session.get(Person, verify_evoucher(cert_no, call.now))
+        try:
+            psn_no = verify_evoucher(cert_no, call.now)
+        except (YidiError, ValueError):  # forged, tampered, malformed or expired: the HIS asks for a fresh code
+            raise YidiError(
+                BAD_INPUT,
+                field="mdtrt_cert_no",
+                problem="is not a valid e-voucher token or has expired; scan a fresh QR code / "
+                "医保电子凭证无效或已过期，请重新出示",
+            ) from None
+        person = session.get(Person, psn_no)
     elif cert_type in ("02", "03"):
         if cert_type == "03" and not inputs._str(node, "card_sn", required=False, max_len=32):
             raise YidiError(
