@@ -208,21 +208,35 @@ def test_national_algorithm_credentials(client: TestClient) -> None:
     assert client.get(path, headers=wrong).status_code == 401
 
 
-def test_replay_is_refused_even_when_the_first_request_failed(client: TestClient, db: Database) -> None:
+def test_a_reused_nonce_is_refused_naming_the_nonce(client: TestClient, db: Database) -> None:
+    """The first request is good and claims its nonce; the same signed headers again are refused as a replay."""
     now = clock.now()
-    headers = signing.SignedHeaders("H11010500001-demo", str(int(now.timestamp())), "n" * 16, "")
-    message = signing.canonical(headers.timestamp, headers.nonce, "GET", "/p", b"")
-    good = signing.SignedHeaders(*headers.__dict__.values())
+    timestamp, nonce = str(int(now.timestamp())), "n" * 16
+    message = signing.canonical(timestamp, nonce, "GET", "/p", b"")
     good = signing.SignedHeaders(
-        good.key_id,
-        good.timestamp,
-        good.nonce,
+        "H11010500001-demo",
+        timestamp,
+        nonce,
         signing.sign(signing.Scheme.HMAC_SHA256, demo_secret("H11010500001"), message),
     )
     with db.unit_of_work() as s:
+        assert verify_institution_request(s, good, "GET", "/p", b"", now).subject == "H11010500001"
+    with pytest.raises(YidiError) as refused, db.unit_of_work() as s:
         verify_institution_request(s, good, "GET", "/p", b"", now)
-    with pytest.raises(YidiError), db.unit_of_work() as s:
-        verify_institution_request(s, good, "GET", "/p", b"", now)
+    assert refused.value.code == "E_SIGNATURE" and "already used" in refused.value.message_en
+
+
+def test_replay_is_refused_even_when_the_first_request_failed(client: TestClient) -> None:
+    """A signed request the endpoint refuses (an institution asking for the staff's person search) has claimed its
+    nonce all the same: sent again with the same headers it is refused as a replay, not answered afresh."""
+    code = "H11010500001"
+    path = "/api/v1/staff/persons?certno=" + CERTNO
+    headers = signed_headers(demo_key_id(code), demo_secret(code), "GET", path)
+    first = client.get(path, headers=headers)
+    assert first.status_code == 403 and first.json()["code"] == "E_FORBIDDEN", first.json()
+    again = client.get(path, headers=headers)
+    assert again.status_code == 401 and again.json()["code"] == "E_SIGNATURE", again.json()
+    assert "already used" in again.json()["message_en"]
 
 
 def test_request_body_limit(client: TestClient) -> None:
