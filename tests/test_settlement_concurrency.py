@@ -57,6 +57,9 @@ def test_fifty_concurrent_settlements_of_one_person(db: Database) -> None:
         )
     hospital = Principal(Audience.INSTITUTION, HOSP)
     msgids = MsgIdGenerator(HOSP)
+    # The person presents an ID card first: registering needs the identification (1101) at this institution.
+    card = {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "411102198505059094"}}
+    assert handle(db, hospital, _envelope(msgids, "1101", card))["infcode"] == 0
     visits = []
     for n in range(N):
         reg = handle(
