@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from yidi.catalog.rules import CatalogEntry, LineSplit, split_fee_line
 from yidi.core.money import round_ratio, round_yuan
-from yidi.parameters.policy import FilingCategory, Mechanism, RegionPolicy, Scale, Scheme
+from yidi.parameters.policy import FilingCategory, Mechanism, RegionPolicy, Scale, Scheme, TopUp
 from yidi.reference.models import SettlementLevel
 
 ZERO = Decimal("0.00")
@@ -169,39 +169,81 @@ def _effective_ratio(
     return base * reduced, reduced
 
 
-def settle(lines: list[FeeLine], catalogue: dict[str, CatalogEntry], ctx: Context, acc: dict[str, Decimal]) -> Result:
-    """Split a bill. `catalogue` maps national codes to the entry in force on each line's date."""
-    scheme = ctx.policy.scheme(ctx.insutype)
-    notes: list[str] = []
+class Increments(dict[str, Decimal]):
+    """What a settlement adds to the year-to-date accumulators (key → amount)."""
+
+    def add(self, key: str, amount: Decimal) -> None:
+        if amount > 0:  # an increment is never negative: only a cancellation takes back, and only what it added
+            self[key] = self.get(key, ZERO) + amount
+
+
+@dataclass(frozen=True)
+class Bill:
+    """Steps 1–4: the bill split line by line by the treatment place's catalogue."""
+
+    lines: list[tuple[FeeLine, LineSplit]]
+    total: Decimal  # medfee_sumamt
+    fully_self_paid: Decimal  # fulamt_ownpay_amt: out of catalogue, 丙类
+    over_price_cap: Decimal  # overlmt_selfpay
+    first_self_pay: Decimal  # preselfpay_amt: 乙类 share
+    eligible: Decimal  # inscp_scp_amt
+
+
+def split_bill(lines: list[FeeLine], catalogue: dict[str, CatalogEntry]) -> Bill:
     split = [
         (ln, split_fee_line(catalogue.get(ln.med_list_codg), ln.det_item_fee_sumamt, ln.cnt, ln.pric)) for ln in lines
     ]
-    total = sum((ln.det_item_fee_sumamt for ln in lines), ZERO)
-    fulamt = sum((s.fulamt_ownpay_amt for _, s in split), ZERO)
-    overlmt = sum((s.overlmt_amt for _, s in split), ZERO)
-    preself = sum((s.preselfpay_amt for _, s in split), ZERO)
     # The service refuses negative lines (a refund is folded into its original before the engine sees it). Should
     # one get through all the same, no fund pays on it and no accumulator or account moves backwards.
-    eligible = max(ZERO, sum((s.inscp_scp_amt for _, s in split), ZERO))
-    increments: dict[str, Decimal] = {}
+    return Bill(
+        lines=split,
+        total=sum((ln.det_item_fee_sumamt for ln in lines), ZERO),
+        fully_self_paid=sum((s.fulamt_ownpay_amt for _, s in split), ZERO),
+        over_price_cap=sum((s.overlmt_amt for _, s in split), ZERO),
+        first_self_pay=sum((s.preselfpay_amt for _, s in split), ZERO),
+        eligible=max(ZERO, sum((s.inscp_scp_amt for _, s in split), ZERO)),
+    )
 
-    def add(key: str, amount: Decimal) -> None:
-        if amount > 0:  # an increment is never negative: only a cancellation takes back, and only what it added
-            increments[key] = increments.get(key, ZERO) + amount
 
-    mechanism = _mechanism(ctx)
-    # Step 5: deductible.
-    remaining_deductible, deductible_key = _deductible(scheme, ctx, acc, mechanism)
-    deductible = min(eligible, remaining_deductible)
-    if deductible_key:
-        add(deductible_key, deductible)
-    above = eligible - deductible
-    # Step 6: the category's first self-pay share, then the ratio with its cut and floor.
+def deductible_borne(
+    eligible: Decimal,
+    scheme: Scheme,
+    ctx: Context,
+    acc: dict[str, Decimal],
+    mechanism: Mechanism | None,
+    inc: Increments,
+) -> Decimal:
+    """Step 5, 起付线: the part of the eligible amount the person bears before the fund pays (what is left of the
+    year's, the stay's, the month's or the filing category's separate deductible)."""
+    remaining, key = _deductible(scheme, ctx, acc, mechanism)
+    borne = min(eligible, remaining)
+    if key:
+        inc.add(key, borne)
+    return borne
+
+
+@dataclass(frozen=True)
+class BasicFund:
+    first_selfpay: Decimal  # the filing category's first self-pay share (先行自付), borne by the person
+    base: Decimal  # what the ratio applies to
+    fund: Decimal  # before the caps
+    ratio: Decimal  # the effective ratio after the point cut (降低比例) and the ratio floor (最低比例)
+
+
+def basic_fund_before_caps(above: Decimal, scheme: Scheme, ctx: Context, mechanism: Mechanism | None) -> BasicFund:
+    """Step 6: the filing category's first self-pay share, then the ratio by settlement level and person type
+    (banded where the region bands it), reduced by the category's point cut and held up by its ratio floor."""
     first_selfpay = round_yuan(above * mechanism.first_selfpay) if mechanism else ZERO
     base = above - first_selfpay
     raw_fund, ratio = _effective_ratio(base, _ratio_base(scheme, ctx), mechanism)
-    fund = round_yuan(raw_fund)
-    # Step 7: caps (the scheme's yearly cap, the outpatient cap, chronic monthly / yearly caps).
+    return BasicFund(first_selfpay, base, round_yuan(raw_fund), ratio)
+
+
+def capped_basic_fund(
+    fund: Decimal, scheme: Scheme, ctx: Context, acc: dict[str, Decimal], inc: Increments, notes: list[str]
+) -> tuple[Decimal, Decimal]:
+    """Step 7, 最高支付限额: (hifp_pay, the limit that applied) within the scheme's yearly cap, the outpatient
+    yearly cap and the chronic disease's monthly and yearly caps (several diseases: the region's rule)."""
     limits = [scheme.annual_cap - acc.get(Acc.BASIC_FUND, ZERO)]
     if ctx.care is CareType.OUTPATIENT and scheme.outpatient.annual_cap is not None:
         limits.append(scheme.outpatient.annual_cap - acc.get(Acc.OUTPATIENT_FUND, ZERO))
@@ -211,62 +253,99 @@ def settle(lines: list[FeeLine], catalogue: dict[str, CatalogEntry], ctx: Contex
     hifp = min(fund, limit)
     if hifp < fund:
         notes.append(f"basic fund capped at {limit} / 统筹基金已达支付限额")
-    add(Acc.BASIC_FUND, hifp)
+    inc.add(Acc.BASIC_FUND, hifp)
     if ctx.care is CareType.OUTPATIENT:
-        add(Acc.OUTPATIENT_FUND, hifp)
+        inc.add(Acc.OUTPATIENT_FUND, hifp)
     if ctx.care is CareType.CHRONIC:
         assert ctx.disease is not None
-        add(Acc.chronic(ctx.disease, "fund"), hifp)
-        add(Acc.chronic(ctx.disease, "fund", ctx.service_date.month), hifp)
-        add(Acc.CHRONIC_ALL, hifp)
+        inc.add(Acc.chronic(ctx.disease, "fund"), hifp)
+        inc.add(Acc.chronic(ctx.disease, "fund", ctx.service_date.month), hifp)
+        inc.add(Acc.CHRONIC_ALL, hifp)
     if ctx.care is CareType.INPATIENT:
-        add(Acc.INPATIENT_STAYS, ONE)
-    # Step 8: 大额 (employees, the part the basic fund could not pay for its cap) or 大病 (residents, bands over
-    # the yearly in-scope personal amount above its own deductible).
+        inc.add(Acc.INPATIENT_STAYS, ONE)
+    return hifp, limit
+
+
+def large_amount(basic: BasicFund, hifp: Decimal, top: TopUp, acc: dict[str, Decimal]) -> Decimal:
+    """Step 8 for employees, 大额医疗费用补助 (hifob_pay): bands over the part of the ratio base the basic fund
+    could not pay for its cap, above the 大额 deductible, within its yearly cap."""
+    uncovered = basic.base - (hifp / basic.ratio if basic.ratio else ZERO) if hifp < basic.fund else ZERO
+    amount = round_yuan(top.scale.apply(max(ZERO, uncovered - top.deductible)))
+    return _within_top_up_cap(amount, top, acc)
+
+
+def critical_illness(eligible: Decimal, hifp: Decimal, top: TopUp, acc: dict[str, Decimal], inc: Increments) -> Decimal:
+    """Step 8 for residents, 大病保险 (hifmi_pay): bands over the year's in-scope personal amount (eligible less
+    what the basic fund paid: never the fund's own share) above the 大病 deductible, within its yearly cap."""
+    personal_in_scope = eligible - hifp
+    before = acc.get(Acc.CRITICAL_BASE, ZERO)
+    after = before + personal_in_scope
+    gain = top.scale.apply(max(ZERO, after - top.deductible)) - top.scale.apply(max(ZERO, before - top.deductible))
+    inc.add(Acc.CRITICAL_BASE, personal_in_scope)
+    return _within_top_up_cap(round_yuan(gain), top, acc)
+
+
+def _within_top_up_cap(amount: Decimal, top: TopUp, acc: dict[str, Decimal]) -> Decimal:
+    if not top.annual_cap:
+        return amount
+    return min(amount, top.annual_cap - acc.get(Acc.TOP_UP_FUND, ZERO))
+
+
+def civil_servant_subsidy(
+    eligible: Decimal, paid: Decimal, scheme: Scheme, ctx: Context, acc: dict[str, Decimal], inc: Increments
+) -> Decimal:
+    """公务员医疗补助 (cvlserv_pay): a share of the eligible amount the funds did not pay, within its yearly cap."""
+    if not ctx.civil_servant or scheme.civil_servant is None:
+        return ZERO
+    amount = round_yuan(max(ZERO, eligible - paid) * scheme.civil_servant.ratio)
+    subsidy = min(amount, max(ZERO, scheme.civil_servant.annual_cap - acc.get(Acc.CIVIL_SERVANT, ZERO)))
+    inc.add(Acc.CIVIL_SERVANT, subsidy)
+    return subsidy
+
+
+def personal_account(personal: Decimal, scheme: Scheme, ctx: Context) -> Decimal:
+    """Steps 10–11, 个人账户 (acct_pay): what the account pays of the personal part when the person uses it,
+    never more than its balance and never negative (it is never credited); the rest is cash."""
+    if not (ctx.acct_used_flag and scheme.personal_account):
+        return ZERO
+    return max(ZERO, min(personal, ctx.account_balance))
+
+
+def settle(lines: list[FeeLine], catalogue: dict[str, CatalogEntry], ctx: Context, acc: dict[str, Decimal]) -> Result:
+    """Split a bill. `catalogue` maps national codes to the entry in force on each line's date. The steps are the
+    functions above, in the order of settlement.md §2."""
+    scheme = ctx.policy.scheme(ctx.insutype)
+    notes: list[str] = []
+    inc = Increments()
+    bill = split_bill(lines, catalogue)
+    mechanism = _mechanism(ctx)
+    deductible = deductible_borne(bill.eligible, scheme, ctx, acc, mechanism, inc)
+    basic = basic_fund_before_caps(bill.eligible - deductible, scheme, ctx, mechanism)
+    hifp, limit = capped_basic_fund(basic.fund, scheme, ctx, acc, inc, notes)
     hifob = hifmi = ZERO
     top = scheme.top_up
     if top.in_direct_settlement and ctx.care is not CareType.OUTPATIENT:
-        top_limit = (top.annual_cap - acc.get(Acc.TOP_UP_FUND, ZERO)) if top.annual_cap else None
         if top.kind == "large_amount":
-            uncovered = base - (hifp / ratio if ratio else ZERO) if hifp < fund else ZERO
-            amount = round_yuan(top.scale.apply(max(ZERO, uncovered - top.deductible)))
-            hifob = min(amount, top_limit) if top_limit is not None else amount
+            hifob = large_amount(basic, hifp, top, acc)
         else:
-            personal_in_scope = eligible - hifp
-            before = acc.get(Acc.CRITICAL_BASE, ZERO)
-            after = before + personal_in_scope
-            gain = top.scale.apply(max(ZERO, after - top.deductible)) - top.scale.apply(
-                max(ZERO, before - top.deductible)
-            )
-            amount = round_yuan(gain)
-            hifmi = min(amount, top_limit) if top_limit is not None else amount
-            add(Acc.CRITICAL_BASE, personal_in_scope)
-        add(Acc.TOP_UP_FUND, hifob + hifmi)
+            hifmi = critical_illness(bill.eligible, hifp, top, acc, inc)
+        inc.add(Acc.TOP_UP_FUND, hifob + hifmi)
     # Step 9 (医疗救助) is not settled here: no region parameter enables it yet.
-    # Civil-servant subsidy: a share of the eligible personal part, within its yearly cap.
-    cvlserv = ZERO
-    if ctx.civil_servant and scheme.civil_servant is not None:
-        personal_eligible = max(ZERO, eligible - hifp - hifob - hifmi)
-        amount = round_yuan(personal_eligible * scheme.civil_servant.ratio)
-        cvlserv = min(amount, max(ZERO, scheme.civil_servant.annual_cap - acc.get(Acc.CIVIL_SERVANT, ZERO)))
-        add(Acc.CIVIL_SERVANT, cvlserv)
+    cvlserv = civil_servant_subsidy(bill.eligible, hifp + hifob + hifmi, scheme, ctx, acc, inc)
     fund_total = hifp + hifob + hifmi + cvlserv
-    personal = total - fund_total
-    # Steps 10–11: personal account, then cash.
-    acct = ZERO
-    if ctx.acct_used_flag and scheme.personal_account:
-        acct = max(ZERO, min(personal, ctx.account_balance))  # never credits the account
-    detail = _details(ctx.insutype, eligible, limit, hifp, hifob, hifmi, cvlserv, acct, ratio, deductible)
+    personal = bill.total - fund_total
+    acct = personal_account(personal, scheme, ctx)
+    detail = _details(ctx.insutype, bill.eligible, limit, hifp, hifob, hifmi, cvlserv, acct, basic.ratio, deductible)
     return Result(
-        lines=split,
-        medfee_sumamt=total,
-        fulamt_ownpay_amt=fulamt,
-        overlmt_selfpay=overlmt,
-        preselfpay_amt=preself,
-        inscp_scp_amt=eligible,
+        lines=bill.lines,
+        medfee_sumamt=bill.total,
+        fulamt_ownpay_amt=bill.fully_self_paid,
+        overlmt_selfpay=bill.over_price_cap,
+        preselfpay_amt=bill.first_self_pay,
+        inscp_scp_amt=bill.eligible,
         act_pay_dedc=deductible,
         hifp_pay=hifp,
-        pool_prop_selfpay=round_ratio(ratio),  # half up, as money: decimal(5,4) on the interface
+        pool_prop_selfpay=round_ratio(basic.ratio),  # half up, as money: decimal(5,4) on the interface
         cvlserv_pay=cvlserv,
         hifmi_pay=hifmi,
         hifob_pay=hifob,
@@ -278,7 +357,7 @@ def settle(lines: list[FeeLine], catalogue: dict[str, CatalogEntry], ctx: Contex
         psn_cash_pay=personal - acct,
         balc=ctx.account_balance - acct,
         setldetail=detail,
-        increments=increments,
+        increments=dict(inc),
         notes=notes,
     )
 
