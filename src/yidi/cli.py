@@ -11,11 +11,11 @@ from typing import Annotated
 
 import typer
 
+from yidi.cli_support import DbUrl, database, fail
 from yidi.core import clock, migrate
 from yidi.core.calendar import default_calendar, notice_calendar
 from yidi.core.certno import mask_certno, validate_certno
 from yidi.core.config import get_settings
-from yidi.core.db import Database, get_database, set_database
 from yidi.core.errors import YidiError
 from yidi.core.logging import configure_logging
 from yidi.scenario import register_cli as register_scenario_cli
@@ -41,19 +41,6 @@ params_app = typer.Typer(help="Insured-place policy parameters (dated YAML tree)
 app.add_typer(params_app, name="params")
 register_scenario_cli(app)
 
-DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="YIDI_DATABASE_URL", help="SQLAlchemy URL")]
-
-
-def _db(url: str | None) -> Database:
-    if url and url != get_settings().database_url:
-        set_database(Database(url))
-    return get_database()
-
-
-def _fail(exc: YidiError) -> None:
-    typer.echo(f"错误 {exc.code}: {exc.message_zh}\nerror {exc.code}: {exc.message_en}", err=True)
-    raise typer.Exit(2)
-
 
 @app.command()
 def serve(
@@ -71,7 +58,7 @@ def serve(
 
     settings = get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    db = _db(database_url)
+    db = database(database_url)
     effective = settings.model_copy(update={"database_url": db.url})  # --database-url is what will be served
     try:
         check_startup(effective)  # the settings, before the database is touched
@@ -99,7 +86,7 @@ def db_upgrade(revision: str = "head", database_url: DbUrl = None) -> None:
     """Migrate the schema up (to head by default) and bring reference data in step."""
     from yidi.bootstrap import prepare
 
-    db = _db(database_url)
+    db = database(database_url)
     if revision == "head":
         prepare(db)
     else:
@@ -110,7 +97,7 @@ def db_upgrade(revision: str = "head", database_url: DbUrl = None) -> None:
 @db_app.command("downgrade")
 def db_downgrade(revision: str, database_url: DbUrl = None) -> None:
     """Migrate the schema down to REVISION (`base` removes every table)."""
-    migrate.downgrade(_db(database_url).url, revision)
+    migrate.downgrade(database(database_url).url, revision)
     typer.echo(f"database at {revision}")
 
 
@@ -126,7 +113,7 @@ def demo_load(database_url: DbUrl = None) -> None:
             err=True,
         )
         raise typer.Exit(2)
-    db = _db(database_url)
+    db = database(database_url)
     prepare(db)
     with db.unit_of_work() as session:
         result = load_demo(session, clock.now(), actor="cli")
@@ -138,7 +125,7 @@ def reference_sync(database_url: DbUrl = None) -> None:
     """Upsert divisions and chronic-disease codes from the shipped files."""
     from yidi.reference.service import sync_reference_data
 
-    db = _db(database_url)
+    db = database(database_url)
     with db.unit_of_work() as session:
         typer.echo(json.dumps(sync_reference_data(session)))
 
@@ -152,7 +139,7 @@ def reference_classify(insured: str, treatment: str) -> None:
         result = classify(insured, treatment)
         a, b = divisions().pooling_region_of(insured), divisions().pooling_region_of(treatment)
     except YidiError as exc:
-        _fail(exc)
+        fail(exc)
         return
     typer.echo(f"{result.value} ({result.label_zh}): {a.code} {a.name} → {b.code} {b.name}")
 
@@ -163,7 +150,7 @@ def reference_certno(certno: str) -> None:
     try:
         validate_certno(certno)
     except YidiError as exc:
-        _fail(exc)
+        fail(exc)
     typer.echo(f"valid: {mask_certno(certno)}")
 
 
@@ -175,7 +162,7 @@ def calendar_is_working_day(day: dt.datetime) -> None:
         working = cal.is_working_day(day.date())
         name = cal.holiday_name(day.date())
     except YidiError as exc:
-        _fail(exc)
+        fail(exc)
         return
     typer.echo(f"{day.date()}: {'working day 工作日' if working else 'rest day 休息日'}{f' ({name})' if name else ''}")
 
@@ -187,7 +174,7 @@ def calendar_add(day: dt.datetime, days: int) -> None:
     try:
         counted = default_calendar().count_working_days(day.date(), days)
     except YidiError as exc:
-        _fail(exc)
+        fail(exc)
         return
     years = ", ".join(str(y) for y in counted.provisional_years)
     typer.echo(counted.date.isoformat() + (f" [provisional 暂定: no holiday notice for {years} yet]" if years else ""))
@@ -215,10 +202,10 @@ def calendar_add_year(
         except UnicodeDecodeError:
             raise YidiError(INVALID_NOTICE, path=str(file), reason="not UTF-8 text / 不是UTF-8文本") from None
         year, target = install_notice(text, str(file))
-        with _db(database_url).unit_of_work() as session:
+        with database(database_url).unit_of_work() as session:
             counts = recompute_provisional_due_dates(session, SYSTEM, clock.now())
     except YidiError as exc:
-        _fail(exc)
+        fail(exc)
         return
     typer.echo(json.dumps({"year": year.year, "reference": year.reference, "installed": str(target), **counts}))
 
@@ -259,7 +246,7 @@ def params_show(
     try:
         policy = store.at(region, date.date())
     except YidiError as exc:
-        _fail(exc)
+        fail(exc)
         return
     typer.echo(yaml.safe_dump(policy.model_dump(mode="json"), allow_unicode=True, sort_keys=False, width=120))
     if references:
@@ -280,7 +267,7 @@ def catalog_import(
     """Import a catalogue file. Any bad row → nothing is imported and every problem is listed by row."""
     from yidi.catalog.service import CatalogImportRefused, import_catalog
 
-    db = _db(database_url)
+    db = database(database_url)
     try:
         with db.unit_of_work() as session:
             report = import_catalog(session, region, file.name, file.read_bytes(), actor=actor, now=clock.now())
@@ -289,10 +276,10 @@ def catalog_import(
             typer.echo(str(e), err=True)
         if len(exc.errors) > 200:
             typer.echo(f"… and {len(exc.errors) - 200} more", err=True)
-        _fail(exc)
+        fail(exc)
         return
     except YidiError as exc:
-        _fail(exc)
+        fail(exc)
         return
     typer.echo(json.dumps(report.__dict__))
 
@@ -307,7 +294,7 @@ def catalog_show(
     """Print the catalogue entry for CODE in force on --date."""
     from yidi.catalog.service import item_at
 
-    with _db(database_url).read_only() as session:
+    with database(database_url).read_only() as session:
         item = item_at(session, region, code, date.date())
         if item is None:
             typer.echo(f"{code}: not in the {region} catalogue on {date.date()} (fully self-paid) / 不在目录内")
@@ -332,7 +319,7 @@ def filing_expire(
     from yidi.filing.service import expire
 
     now = clock.now()
-    with _db(database_url).unit_of_work() as session:
+    with database(database_url).unit_of_work() as session:
         counts = expire(session, SYSTEM, date.date() if date else now.date(), now)
     typer.echo(json.dumps(counts))
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yidi.core import audit
+from yidi.core import audit, inputs
 from yidi.core.errors import INVALID_FIELD, NOT_FOUND, YidiError
 from yidi.core.principal import FORBIDDEN, Principal
 from yidi.filing import rules, service
@@ -30,24 +30,20 @@ BIZ_REFERRAL = "06"  # 转诊转院
 BIZ_EMERGENCY = "07"  # 异地急诊住院
 
 
-def _date(value: Any, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise rules.refuse(rules.R_DATES, reason=f"{name} must be yyyy-MM-dd / {name}须为日期") from None
+def _date(data: dict[str, Any], name: str) -> dt.date:
+    """A filing date: a missing or overlong one is refused by name (E_INPUT), a malformed one as F_DATES."""
+    day = inputs.iso_date(_field(data, name, max_len=19))
+    if day is None:
+        raise rules.refuse(rules.R_DATES, reason=f"{name} must be yyyy-MM-dd / {name}须为日期")
+    return day
 
 
 def _field(data: dict[str, Any], name: str, *, required: bool = True, max_len: int = 30) -> str:
-    """A text field of the interface input: a missing or overlong one is refused by name, never a KeyError."""
-    value = data.get(name)
-    if value is None or isinstance(value, dict | list) or str(value).strip() == "":
-        if required:
-            raise YidiError(INVALID_FIELD, field=name, problem="is required / 必填")
-        return ""
-    text = str(value).strip()
-    if len(text) > max_len:
-        raise YidiError(INVALID_FIELD, field=name, problem=f"longer than {max_len} / 超长")
-    return text
+    """A text field of the interface input: a missing or overlong one is refused by name, never a KeyError; an
+    object or a list where text belongs counts as missing."""
+    if isinstance(data.get(name), dict | list):
+        data = {}
+    return inputs.text(data, name, required=required, max_len=max_len, kind=INVALID_FIELD)
 
 
 def _of_insured_place(session: Session, principal: Principal, psn_no: str, insutype: str, *, province: bool) -> None:
@@ -86,7 +82,7 @@ def tx_2501(session: Session, principal: Principal, refmedin: dict[str, Any], no
         insutype=_field(refmedin, "insutype"),
         subtype=Subtype.REFERRAL,
         target_region=_field(refmedin, "mdtrtarea_admdvs"),
-        begndate=_date(_field(refmedin, "begndate", max_len=19), "begndate"),
+        begndate=_date(refmedin, "begndate"),
         basis=Basis.MATERIALS,
         channel=Channel.HOSPITAL,
         reason=str(refmedin.get("refl_rea") or "")[:500] or None,
@@ -116,8 +112,8 @@ def tx_2503(session: Session, principal: Principal, data: dict[str, Any], now: d
         qualification = QualificationIn(
             insutype=_field(data, "insutype"),
             opsp_dise_code=_field(data, "opsp_dise_code"),
-            begndate=_date(_field(data, "begndate", max_len=19), "begndate"),
-            enddate=_date(_field(data, "enddate", max_len=19), "enddate"),
+            begndate=_date(data, "begndate"),
+            enddate=_date(data, "enddate"),
             ide_fixmedins_no=institution.fixmedins_code,
         )
     except ValidationError as exc:
@@ -153,7 +149,7 @@ def tx_2504(session: Session, principal: Principal, data: dict[str, Any], now: d
 def tx_2505(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """biz_appy_type 03: designated institution for a chronic disease; 07: emergency recorded by the hospital."""
     biz = str(data.get("biz_appy_type") or "")
-    begndate = _date(_field(data, "begndate", max_len=19), "begndate")
+    begndate = _date(data, "begndate")
     institution = get_institution(session, principal.subject)
     if biz == BIZ_EMERGENCY:
         req = service.SubmitRequest(
@@ -220,8 +216,8 @@ def tx_5302(session: Session, data: dict[str, Any]) -> dict[str, Any]:
 
 def tx_5304(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     begin, end = (
-        _date(_field(data, "begntime", max_len=19), "begntime"),
-        _date(_field(data, "endtime", max_len=19), "endtime"),
+        _date(data, "begntime"),
+        _date(data, "endtime"),
     )
     stmt = select(Filing).where(Filing.psn_no == _field(data, "psn_no"), Filing.subtype == Subtype.REFERRAL.value)
     return {

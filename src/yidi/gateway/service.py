@@ -31,31 +31,6 @@ from yidi.settlement.models import MessageLog
 log = logging.getLogger("yidi.gateway")
 
 
-def tombstone(session: Session, call: Call, omsgid: str, oinfno: str) -> None:
-    """Record that `omsgid` was reversed before it arrived: a late arrival replays this refusal."""
-    if session.get(MessageLog, omsgid) is not None:
-        return
-    refusal = envelope.answer(
-        call.insuplc_admdvs or "000000",
-        call.now,
-        call.now,
-        None,
-        f"[S_REVERSED] 该交易已被2601冲正 / this message was reversed by 2601 ({call.msgid})",
-    )
-    session.add(
-        MessageLog(
-            msgid=omsgid,
-            infno=oinfno,
-            fixmedins_code=call.fixmedins_code,
-            received_at=call.now,
-            infcode=-1,
-            request={"reversed_by": call.msgid},
-            response=refusal,
-            serial=secrets.randbelow(2**62),
-        )
-    )
-
-
 def _error_text(exc: YidiError) -> str:
     return f"[{exc.code}] {exc.message_zh} / {exc.message_en}"
 

@@ -11,15 +11,17 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yidi.core import inputs
 from yidi.core.certno import validate_certno
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.filing import interface as filing_tx
+from yidi.gateway.messages import tombstone
 from yidi.people.models import Person
 from yidi.people.service import find_by_certno, get_person
 from yidi.reference.models import Institution
 from yidi.security.evoucher import verify_evoucher
-from yidi.settlement import files, inputs, presence, queries, reconciliation, visits
+from yidi.settlement import files, presence, queries, reconciliation, visits
 from yidi.settlement import service as st
 from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import OperatorSignIn
@@ -54,7 +56,7 @@ def sign_in(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
         OperatorSignIn(
             sign_no=sign_no,
             fixmedins_code=call.fixmedins_code,
-            opter_no=inputs._str(node, "opter_no", max_len=30),
+            opter_no=inputs.text(node, "opter_no", max_len=30),
             sign_time=call.now,
         )
     )
@@ -63,7 +65,7 @@ def sign_in(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
 
 def sign_out(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     node = _node(data, "signOut")
-    row = session.get(OperatorSignIn, inputs._str(node, "sign_no", max_len=30))
+    row = session.get(OperatorSignIn, inputs.text(node, "sign_no", max_len=30))
     if row is None or row.fixmedins_code != call.fixmedins_code:
         raise YidiError(NOT_FOUND, what="签到 / sign-in", key=str(node.get("sign_no")))
     row.signed_out_at = call.now
@@ -73,8 +75,8 @@ def sign_out(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
 def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """1101: by e-voucher token (01), ID card (02) or social security card (03, card_sn required)."""
     node = _node(data, "data")
-    cert_type = inputs._str(node, "mdtrt_cert_type", max_len=2)
-    cert_no = inputs._str(node, "mdtrt_cert_no", max_len=600)
+    cert_type = inputs.text(node, "mdtrt_cert_type", max_len=2)
+    cert_no = inputs.text(node, "mdtrt_cert_no", max_len=600)
     person: Person | None
     if cert_type == "01":
         try:
@@ -88,11 +90,11 @@ def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
             ) from None
         person = session.get(Person, psn_no)
     elif cert_type in ("02", "03"):
-        if cert_type == "03" and not inputs._str(node, "card_sn", required=False, max_len=32):
+        if cert_type == "03" and not inputs.text(node, "card_sn", required=False, max_len=32):
             raise YidiError(
                 BAD_INPUT, field="card_sn", problem="is required for a social security card / 社保卡须填卡识别码"
             )
-        certno = inputs._str(node, "certno", required=False, max_len=50) or cert_no
+        certno = inputs.text(node, "certno", required=False, max_len=50) or cert_no
         try:
             person = find_by_certno(session, validate_certno(certno))
         except YidiError as exc:
@@ -169,7 +171,7 @@ def dictionaries() -> dict[str, dict[str, str]]:
 
 def dictionary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """1901: a code table (`type`), or the list of tables when `type` is empty."""
-    name = inputs._str(data, "type", required=False, max_len=50)
+    name = inputs.text(data, "type", required=False, max_len=50)
     tables = dictionaries()
     if not name:
         return {"list": [{"type": t, "label": t, "value": t} for t in sorted(tables)]}
@@ -194,18 +196,18 @@ def dictionary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, 
 def benefit_check(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """2001: would the person be covered at this institution for this care on this date?"""
     node = _body(data)
-    begntime = inputs._time(node, "begntime")
+    begntime = inputs.time(node, "begntime")
     assert begntime is not None
     from yidi.filing.service import coverage_for
 
     decision = coverage_for(
         session,
-        inputs._str(node, "psn_no", max_len=30),
+        inputs.text(node, "psn_no", max_len=30),
         call.fixmedins_code,
-        inputs._str(node, "med_type", max_len=6),
-        inputs._str(node, "dise_codg", required=False, max_len=30) or None,
+        inputs.text(node, "med_type", max_len=6),
+        inputs.text(node, "dise_codg", required=False, max_len=30) or None,
         begntime.date(),
-        inputs._str(node, "insutype", required=False, max_len=3) or None,
+        inputs.text(node, "insutype", required=False, max_len=3) or None,
     )
     return {
         "trtinfo": [
@@ -224,20 +226,18 @@ def benefit_check(session: Session, call: Call, data: dict[str, Any]) -> dict[st
 
 def _reverse(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """2601: undo a one-sided 2207/2304 by its msgid; if it never arrived, it never will settle."""
-    omsgid, oinfno = inputs._str(data, "omsgid", max_len=30), inputs._str(data, "oinfno", max_len=5)
+    omsgid, oinfno = inputs.text(data, "omsgid", max_len=30), inputs.text(data, "oinfno", max_len=5)
     if oinfno[:4] not in ("2207", "2304"):
         raise YidiError(BAD_INPUT, field="oinfno", problem="only 2207 or 2304 can be reversed / 仅可冲正2207或2304")
     if not omsgid.startswith(call.fixmedins_code):
         raise YidiError(NOT_FOUND, what="原交易 / original message", key=omsgid)
     original = st.find_settlement_by_msgid(session, omsgid, oinfno[:4])
-    from yidi.gateway.service import tombstone
-
     if original is None:
         tombstone(session, call, omsgid, oinfno)
         return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "nothing settled; the original is now refused"}
     if original.status == "cancelled":
         return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "already reversed"}
-    out = st.cancel_settlement(session, call, original.setl_id, None, inputs._str(data, "psn_no", max_len=30))
+    out = st.cancel_settlement(session, call, original.setl_id, None, inputs.text(data, "psn_no", max_len=30))
     return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "reversed", **out}
 
 
@@ -286,9 +286,9 @@ def _fees_cancel_outpatient(session: Session, call: Call, data: dict[str, Any]) 
     return visits.cancel_fees(
         session,
         call,
-        inputs._str(body, "mdtrt_id", max_len=30),
+        inputs.text(body, "mdtrt_id", max_len=30),
         None,
-        inputs._str(body, "chrg_bchno", required=False, max_len=30) or None,
+        inputs.text(body, "chrg_bchno", required=False, max_len=30) or None,
     )
 
 
@@ -297,8 +297,8 @@ def _fees_cancel_inpatient(session: Session, call: Call, data: dict[str, Any]) -
         visits.cancel_fees(
             session,
             call,
-            inputs._str(row, "mdtrt_id", max_len=30),
-            inputs._str(row, "feedetl_sn", required=False, max_len=30) or None,
+            inputs.text(row, "mdtrt_id", max_len=30),
+            inputs.text(row, "feedetl_sn", required=False, max_len=30) or None,
             None,
         )
     return {}
@@ -309,16 +309,16 @@ def _cancel_settlement(session: Session, call: Call, data: dict[str, Any]) -> di
     return st.cancel_settlement(
         session,
         call,
-        inputs._str(body, "setl_id", max_len=30),
-        inputs._str(body, "mdtrt_id", required=False, max_len=30) or None,
-        inputs._str(body, "psn_no", max_len=30),
+        inputs.text(body, "setl_id", max_len=30),
+        inputs.text(body, "mdtrt_id", required=False, max_len=30) or None,
+        inputs.text(body, "psn_no", max_len=30),
     )
 
 
 def _discharge(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     out = visits.discharge(session, call, data)
     node = _body(data, "dscginfo")
-    visits.record_diagnoses(session, call, inputs._str(node, "mdtrt_id", max_len=30), data.get("diseinfo"))
+    visits.record_diagnoses(session, call, inputs.text(node, "mdtrt_id", max_len=30), data.get("diseinfo"))
     return out
 
 
@@ -326,7 +326,7 @@ def _update_with_diseases(node: str) -> Handler:
     def handler(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
         body = _node(data, node)
         out = visits.update_visit(session, call, body)
-        visits.record_diagnoses(session, call, inputs._str(body, "mdtrt_id", max_len=30), data.get("diseinfo"))
+        visits.record_diagnoses(session, call, inputs.text(body, "mdtrt_id", max_len=30), data.get("diseinfo"))
         return out
 
     return handler
@@ -345,7 +345,7 @@ def _present(handler: Handler, node: str = "data") -> Handler:
 
     def checked(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
         body = _body(data, node)
-        presence.require_presence(session, call.fixmedins_code, inputs._str(body, "psn_no", max_len=30), call.now)
+        presence.require_presence(session, call.fixmedins_code, inputs.text(body, "psn_no", max_len=30), call.now)
         return handler(session, call, data)
 
     return checked

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from yidi.core import clock
-from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.principal import Audience, Principal
 from yidi.core.web import database
 from yidi.people.models import Person
@@ -21,12 +20,15 @@ from yidi.people.service import (
     end_qualification,
     find_by_certno,
     get_person,
-    insured_regions,
+    login_person,
+    person_for_staff,
     register_person,
     reveal_certno,
     set_insurance_status,
+    staff_may_see,
 )
-from yidi.security.access import CurrentPrincipal, SecureRouter, allow
+from yidi.security.access import PUBLIC, CurrentPrincipal, SecureRouter, allow
+from yidi.security.api import LoginOut, sign_in
 
 router = SecureRouter(prefix="/api/v1", tags=["persons 参保人员"])
 
@@ -82,6 +84,28 @@ Uow = Annotated[Session, Depends(_uow)]
 PsnNo = Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,30}$")]
 
 
+class PersonLoginIn(BaseModel):
+    account: Annotated[str, Field(min_length=1, max_length=30, description="psn_no or ID number")]
+    password: Annotated[str, Field(min_length=1, max_length=128)]
+
+
+@router.post(
+    "/auth/person/login",
+    access=PUBLIC,
+    response_model=LoginOut,
+    summary="Insured person signs in",
+    tags=["auth 登录"],
+)
+async def person_login(request: Request, body: PersonLoginIn) -> LoginOut:
+    account = body.account.strip()
+    return await sign_in(
+        request,
+        Audience.PERSON,
+        account,
+        lambda session, now, client: login_person(session, account, body.password, now, client),
+    )
+
+
 @router.get("/persons/me", access=allow(Audience.PERSON), response_model=PersonOut, summary="My own record")
 def my_record(session: Uow, principal: CurrentPrincipal) -> PersonOut:
     return _out(session, get_person(session, principal.subject), principal, "self")
@@ -96,11 +120,7 @@ def my_record(session: Uow, principal: CurrentPrincipal) -> PersonOut:
 def staff_person(
     session: Uow, principal: CurrentPrincipal, psn_no: Annotated[str, Path(pattern=r"^[0-9A-Za-z]{1,30}$")]
 ) -> PersonOut:
-    person = get_person(session, psn_no)
-    if not principal.regions & insured_regions(person):
-        # Same answer as for an unknown person: staff of other regions learn nothing about who exists.
-        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
-    return _out(session, person, principal, "staff lookup")
+    return _out(session, person_for_staff(session, principal, psn_no), principal, "staff lookup")
 
 
 @router.get(
@@ -113,7 +133,7 @@ def staff_find_person(
     session: Uow, principal: CurrentPrincipal, certno: Annotated[str, Query(min_length=18, max_length=18)]
 ) -> list[PersonOut]:
     person = find_by_certno(session, certno)
-    if person is None or not principal.regions & insured_regions(person):
+    if person is None or not staff_may_see(principal, person):
         return []
     return [_out(session, person, principal, "staff search by ID number")]
 

@@ -15,7 +15,9 @@ from yidi.people.models import ChronicQualification, Insurance, Person
 from yidi.people.schemas import InsuranceIn, PersonIn, QualificationIn
 from yidi.reference.models import ChronicDisease, Institution
 from yidi.reference.rules import divisions
+from yidi.security import service as security
 from yidi.security.crypto import default_cipher
+from yidi.security.service import Login
 
 _CERTNO_CONTEXT = "person.certno"
 DUPLICATE = ErrorKind(
@@ -64,8 +66,38 @@ def find_by_certno(session: Session, certno: str) -> Person | None:
     return session.scalar(select(Person).where(Person.certno_index == certno_index(certno)))
 
 
+def login_person(session: Session, account_id: str, password: str, now: dt.datetime, client: str) -> Login | None:
+    """Sign in by psn_no or ID number (18 characters). Returns None on a wrong password (the caller commits the
+    counters); the sign-in itself (throttle, lockout, session) is yidi.security.service's."""
+
+    def identify() -> str | None:
+        person = session.get(Person, account_id) if len(account_id) != 18 else find_by_certno(session, account_id)
+        return person.psn_no if person else None
+
+    return security.login_person(session, identify, password, now, client)
+
+
 def insured_regions(person: Person) -> set[str]:
     return {i.insuplc_admdvs for i in person.insurances}
+
+
+def staff_may_see(principal: Principal, person: Person) -> bool:
+    """Staff see the persons insured in one of their regions."""
+    return bool(principal.regions & insured_regions(person))
+
+
+def require_staff_region(principal: Principal, person: Person) -> None:
+    """A staff member of another region is told the person does not exist: the same answer as for an unknown
+    person, so staff learn nothing about who is insured elsewhere."""
+    if not staff_may_see(principal, person):
+        raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=person.psn_no)
+
+
+def person_for_staff(session: Session, principal: Principal, psn_no: str) -> Person:
+    """A person's record for a staff member of their insured region (anyone else: not found)."""
+    person = get_person(session, psn_no)
+    require_staff_region(principal, person)
+    return person
 
 
 def reveal_certno(session: Session, person: Person, principal: Principal, now: dt.datetime, purpose: str) -> str:

@@ -4,8 +4,8 @@
 catalogues and filings through the production use cases, all or nothing. The format is described in
 docs/scenario.md; `example.yaml` next to this file is a complete, commented example.
 
-`register_cli` is imported eagerly (it needs only typer); the rest is imported on first use, so adding the
-`scenario` command group does not slow down every `yidi` command.
+`register_cli` is imported eagerly (it needs only typer and yidi.cli_support); the rest is imported on first
+use, so adding the `scenario` command group does not slow down every `yidi` command.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-# The same option as `yidi.cli.DbUrl` (defined here too so this module does not import yidi.cli at load time).
-DbUrl = Annotated[str | None, typer.Option("--database-url", envvar="YIDI_DATABASE_URL", help="SQLAlchemy URL")]
+from yidi.cli_support import DbUrl, database, fail
+
 MAX_LISTED = 200
 
 
@@ -26,13 +26,12 @@ def scenario_load(
 ) -> None:
     """Load a scenario: institutions, persons, sign-in, catalogues, filings. Any error → nothing is written."""
     from yidi.bootstrap import prepare
-    from yidi.cli import _db, _fail
     from yidi.core import clock
     from yidi.core.errors import YidiError
     from yidi.scenario.errors import ScenarioError
     from yidi.scenario.service import load_scenario
 
-    db = _db(database_url)
+    db = database(database_url)
     prepare(db)
     try:
         with db.unit_of_work() as session:
@@ -42,9 +41,9 @@ def scenario_load(
             typer.echo(str(problem), err=True)
         if len(exc.problems) > MAX_LISTED:
             typer.echo(f"… and {len(exc.problems) - MAX_LISTED} more", err=True)
-        _fail(exc)
+        fail(exc)
         return
     except YidiError as exc:
-        _fail(exc)
+        fail(exc)
         return
     typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import Request
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from yidi.core import clock
@@ -19,11 +21,6 @@ from yidi.security.access import PUBLIC, CurrentPrincipal, SecureRouter, allow
 
 router = SecureRouter(prefix="/api/v1/auth", tags=["auth 登录"])
 log = logging.getLogger("yidi.auth")
-
-
-class PersonLoginIn(BaseModel):
-    account: Annotated[str, Field(min_length=1, max_length=30, description="psn_no or ID number")]
-    password: Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class StaffLoginIn(BaseModel):
@@ -50,14 +47,17 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _login(request: Request, audience: Audience, account: str, password: str) -> LoginOut:
+Attempt = Callable[[Session, dt.datetime, str], service.Login | None]  # (session, now, client address)
+
+
+async def sign_in(request: Request, audience: Audience, account: str, attempt: Attempt) -> LoginOut:
+    """The sign-in endpoints' common part: run the attempt in one unit of work (failure counters are committed
+    before we refuse), log it with the account masked, answer the token or refuse with E_LOGIN."""
     db, now, client = database(request), clock.now(), _client(request)
 
     def run() -> service.Login | None:
         with db.unit_of_work() as session:
-            if audience is Audience.PERSON:
-                return service.login_person(session, account, password, now, client)
-            return service.login_staff(session, account, password, now, client)
+            return attempt(session, now, client)
 
     login = await run_in_threadpool(run)  # failure counters are committed before we refuse
     if login is None:
@@ -68,14 +68,18 @@ async def _login(request: Request, audience: Audience, account: str, password: s
     return LoginOut(token=login.token, expires_at=login.expires_at, audience=audience, subject=login.principal.subject)
 
 
-@router.post("/person/login", access=PUBLIC, response_model=LoginOut, summary="Insured person signs in")
-async def person_login(request: Request, body: PersonLoginIn) -> LoginOut:
-    return await _login(request, Audience.PERSON, body.account.strip(), body.password)
+# The insured person's sign-in (POST /api/v1/auth/person/login) is yidi.people.api's: it knows how a person is named.
 
 
 @router.post("/staff/login", access=PUBLIC, response_model=LoginOut, summary="Agency staff signs in")
 async def staff_login(request: Request, body: StaffLoginIn) -> LoginOut:
-    return await _login(request, Audience.STAFF, body.username.strip(), body.password)
+    username = body.username.strip()
+    return await sign_in(
+        request,
+        Audience.STAFF,
+        username,
+        lambda session, now, client: service.login_staff(session, username, body.password, now, client),
+    )
 
 
 @router.post("/logout", access=allow(Audience.PERSON, Audience.STAFF), status_code=204, summary="Sign out")

@@ -1,4 +1,8 @@
-"""Tables for sign-in, sessions, institution credentials and replay protection."""
+"""Tables for sign-in, sessions, institution credentials and replay protection.
+
+Their foreign keys name `person` and `institution` by table name only: security is on the ground floor and does
+not import the contexts above it (yidi.models brings every table together for Alembic and the tests).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,6 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yidi.core.db import AwareDateTime, Base
-from yidi.people import models as _people_models  # noqa: F401 - the tables our foreign keys point at
 
 
 class PersonAccount(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -14,8 +15,6 @@ from yidi.core import audit
 from yidi.core.config import get_settings
 from yidi.core.errors import ErrorKind, YidiError
 from yidi.core.principal import Audience, Principal, Role
-from yidi.people.models import Person
-from yidi.people.service import find_by_certno
 from yidi.security import signing
 from yidi.security.crypto import default_cipher, hash_password, new_token, token_digest, verify_password
 from yidi.security.models import (
@@ -217,14 +216,18 @@ def _open_session(session: Session, audience: Audience, subject: str, now: dt.da
     return Login(token, expires, Principal(audience, subject))
 
 
-def login_person(session: Session, account_id: str, password: str, now: dt.datetime, client: str) -> Login | None:
-    """Sign in by psn_no or ID number. Returns None on a wrong password (the caller commits the counters)."""
+def login_person(
+    session: Session, identify: Callable[[], str | None], password: str, now: dt.datetime, client: str
+) -> Login | None:
+    """Sign in as the person `identify` names (their psn_no; None when the account names nobody, which still
+    counts as a failure). yidi.people.service.login_person knows how a person is named (psn_no or ID number).
+    Returns None on a wrong password (the caller commits the counters)."""
     throttle = _throttle(session, f"person:{client}", now)
-    person = session.get(Person, account_id) if len(account_id) != 18 else find_by_certno(session, account_id)
-    account = session.get(PersonAccount, person.psn_no, with_for_update=True) if person else None
-    if not _check_and_count(account, password, throttle, now) or person is None:
+    psn_no = identify()
+    account = session.get(PersonAccount, psn_no, with_for_update=True) if psn_no else None
+    if not _check_and_count(account, password, throttle, now) or psn_no is None:
         return None
-    return _open_session(session, Audience.PERSON, person.psn_no, now, client)
+    return _open_session(session, Audience.PERSON, psn_no, now, client)
 
 
 def login_staff(session: Session, username: str, password: str, now: dt.datetime, client: str) -> Login | None:

@@ -21,12 +21,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yidi.core import inputs
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
-from yidi.settlement.inputs import BAD_INPUT, Call, _amount, _str
+from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import InterfaceFile, Settlement
-from yidi.settlement.reconciliation import _date
 
 MAX_FILE = 20 * 1024 * 1024
 
@@ -65,7 +65,7 @@ def upload(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
     node = data.get("fsUploadIn")
     if not isinstance(node, dict):
         raise YidiError(BAD_INPUT, field="fsUploadIn", problem="is required / 必填")
-    record = _store(session, call, _str(node, "filename", max_len=200), _bytes(node))
+    record = _store(session, call, inputs.text(node, "filename", max_len=200), _bytes(node))
     return {
         "file_qury_no": record.file_qury_no,
         "filename": record.filename,
@@ -94,10 +94,10 @@ def _lines(record: InterfaceFile) -> list[list[str]]:
 
 
 def detail(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    optins = _str(data, "setl_optins", max_len=6)
-    begin, end = _date(data, "stmt_begndate"), _date(data, "stmt_enddate")
+    optins = inputs.text(data, "setl_optins", max_len=6)
+    begin, end = inputs.date(data, "stmt_begndate"), inputs.date(data, "stmt_enddate")
     theirs: dict[str, list[str]] = {}
-    for n, cols in enumerate(_lines(own_file(session, call, _str(data, "file_qury_no", max_len=40))), 1):
+    for n, cols in enumerate(_lines(own_file(session, call, inputs.text(data, "file_qury_no", max_len=40))), 1):
         if len(cols) < 6:
             raise YidiError(
                 BAD_INPUT, field=f"file line {n}", problem="needs at least 6 tab-separated fields / 字段不足"
@@ -160,7 +160,7 @@ def detail(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
     result_file = _store(session, call, f"result_{begin:%Y%m%d}_{end:%Y%m%d}.zip", buffer.getvalue())
     balanced = all(r[4] == "0" for r in rows)
     totals_ok = all(
-        _amount(data, k) == sum((getattr(s, k) for s in ours.values()), Decimal("0.00"))
+        inputs.amount(data, k) == sum((getattr(s, k) for s in ours.values()), Decimal("0.00"))
         for k in ("medfee_sumamt", "fund_pay_sumamt")
         if k in data
     )
@@ -174,4 +174,4 @@ def detail(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
 def download(session: Session, call: Call, data: dict[str, Any]) -> InterfaceFile:
     node = data.get("fsDownloadIn") if isinstance(data.get("fsDownloadIn"), dict) else data
     assert isinstance(node, dict)
-    return own_file(session, call, _str(node, "file_qury_no", max_len=40))
+    return own_file(session, call, inputs.text(node, "file_qury_no", max_len=40))

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yidi.core import inputs
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.people.models import Person
-from yidi.settlement.inputs import BAD_INPUT, Call, _str, _time
+from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import FeeRecord, Settlement, Visit, VisitDiagnosis
 from yidi.settlement.service import _accumulators, _setlinfo
 from yidi.settlement.visits import own_visit
@@ -17,17 +18,17 @@ from yidi.settlement.visits import own_visit
 
 def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """5203: a settlement of this institution."""
-    s = session.get(Settlement, _str(data, "setl_id", max_len=30))
-    if s is None or s.fixmedins_code != call.fixmedins_code or s.psn_no != _str(data, "psn_no", max_len=30):
+    s = session.get(Settlement, inputs.text(data, "setl_id", max_len=30))
+    if s is None or s.fixmedins_code != call.fixmedins_code or s.psn_no != inputs.text(data, "psn_no", max_len=30):
         raise YidiError(NOT_FOUND, what="结算 / settlement", key=str(data.get("setl_id")))
     return _setlinfo(s)
 
 
 def query_visits(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """5201: this institution's visits of a person in a period."""
-    begin, end = _time(data, "begntime"), _time(data, "endtime")
+    begin, end = inputs.time(data, "begntime"), inputs.time(data, "endtime")
     stmt = select(Visit).where(
-        Visit.psn_no == _str(data, "psn_no", max_len=30), Visit.fixmedins_code == call.fixmedins_code
+        Visit.psn_no == inputs.text(data, "psn_no", max_len=30), Visit.fixmedins_code == call.fixmedins_code
     )
     rows = [
         v
@@ -50,7 +51,7 @@ def query_visits(session: Session, call: Call, data: dict[str, Any]) -> dict[str
 
 def query_fees(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """5204: the fee lines of one of this institution's visits."""
-    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30))
+    visit = own_visit(session, call, inputs.text(data, "mdtrt_id", max_len=30))
     return {
         "feedetail": [
             {
@@ -68,8 +69,8 @@ def query_fees(session: Session, call: Call, data: dict[str, Any]) -> dict[str, 
 
 def query_accumulators(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """5206: year-to-date accumulators (cum_ym = yyyyMM; the year is taken from it)."""
-    psn_no = _str(data, "psn_no", max_len=30)
-    cum_ym = _str(data, "cum_ym", required=False, max_len=6) or call.now.strftime("%Y%m")
+    psn_no = inputs.text(data, "psn_no", max_len=30)
+    cum_ym = inputs.text(data, "cum_ym", required=False, max_len=6) or call.now.strftime("%Y%m")
     if not (cum_ym.isascii() and cum_ym.isdigit() and len(cum_ym) == 6):
         raise YidiError(BAD_INPUT, field="cum_ym", problem="must be yyyyMM / 格式应为yyyyMM")
     person = session.get(Person, psn_no)
@@ -84,7 +85,7 @@ def query_accumulators(session: Session, call: Call, data: dict[str, Any]) -> di
 
 def query_diagnoses(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """5202: the diagnoses of one of this institution's visits."""
-    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30))
+    visit = own_visit(session, call, inputs.text(data, "mdtrt_id", max_len=30))
     rows = session.scalars(
         select(VisitDiagnosis).where(VisitDiagnosis.mdtrt_id == visit.mdtrt_id).order_by(VisitDiagnosis.id)
     )
@@ -105,12 +106,12 @@ def query_diagnoses(session: Session, call: Call, data: dict[str, Any]) -> dict[
 
 def query_chronic_drugs(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """5205: the person's chronic-disease (门慢) drug and item records at this institution in a period."""
-    begin, end = _time(data, "begntime"), _time(data, "endtime")
+    begin, end = inputs.time(data, "begntime"), inputs.time(data, "endtime")
     stmt = (
         select(FeeRecord, Visit)
         .join(Visit, FeeRecord.mdtrt_id == Visit.mdtrt_id)
         .where(
-            Visit.psn_no == _str(data, "psn_no", max_len=30),
+            Visit.psn_no == inputs.text(data, "psn_no", max_len=30),
             Visit.fixmedins_code == call.fixmedins_code,
             Visit.med_type == "14",
             FeeRecord.status == "settled",

@@ -9,23 +9,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from yidi.core import inputs
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import YidiError
-from yidi.settlement.inputs import BAD_INPUT, OUTPATIENT_TYPES, Call, _amount, _str
+from yidi.settlement.inputs import BAD_INPUT, OUTPATIENT_TYPES, Call
 from yidi.settlement.models import Settlement
 
 
-def _date(data: dict[str, Any], name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(_str(data, name, max_len=19)[:10])
-    except ValueError:
-        raise YidiError(BAD_INPUT, field=name, problem="must be yyyy-MM-dd / 日期格式错误") from None
-
-
 def summary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    insutype, clr_type = _str(data, "insutype", max_len=3), _str(data, "clr_type", max_len=6)
-    optins = _str(data, "setl_optins", max_len=6)
-    begin, end = _date(data, "stmt_begndate"), _date(data, "stmt_enddate")
+    insutype, clr_type = inputs.text(data, "insutype", max_len=3), inputs.text(data, "clr_type", max_len=6)
+    optins = inputs.text(data, "setl_optins", max_len=6)
+    begin, end = inputs.date(data, "stmt_begndate"), inputs.date(data, "stmt_enddate")
     if end < begin:
         raise YidiError(BAD_INPUT, field="stmt_enddate", problem="before stmt_begndate / 早于开始日期")
     start = dt.datetime.combine(begin, dt.time.min, SHANGHAI)
@@ -48,9 +42,11 @@ def summary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
         for key in ours:
             ours[key] += getattr(s, key)  # cancellations and their reversal records net out
         count += s.status == "settled"
-    theirs = {key: _amount(data, key) for key in ours}
+    theirs = {key: inputs.amount(data, key) for key in ours}
     their_count = (
-        int(_str(data, "fixmedins_setl_cnt", max_len=10)) if _plain_digits(data.get("fixmedins_setl_cnt")) else -1
+        int(inputs.text(data, "fixmedins_setl_cnt", max_len=10))
+        if _plain_digits(data.get("fixmedins_setl_cnt"))
+        else -1
     )
     differences = [f"{k}: institution {theirs[k]} / platform {ours[k]}" for k in ours if theirs[k] != ours[k]]
     if their_count != count:

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from yidi.catalog.service import as_entry, items_at
+from yidi.core import inputs
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.money import from_fen, to_fen
@@ -39,8 +40,6 @@ from yidi.settlement.inputs import (
     REFUSED,
     STATE,
     Call,
-    _amount,
-    _str,
 )
 from yidi.settlement.models import Accumulator, FeeRecord, Settlement, Visit
 from yidi.settlement.visits import _person_insurance, own_visit
@@ -119,14 +118,14 @@ class Prepared:
 
 
 def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) -> Prepared:
-    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30), lock=lock)
-    if _str(data, "psn_no", max_len=30) != visit.psn_no:
+    visit = own_visit(session, call, inputs.text(data, "mdtrt_id", max_len=30), lock=lock)
+    if inputs.text(data, "psn_no", max_len=30) != visit.psn_no:
         raise YidiError(BAD_INPUT, field="psn_no", problem="is not the visit's person / 与就诊人员不符")
     if visit.status not in ("registered", "discharged"):
         raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="settle / 结算")
     person, insurance = _person_insurance(session, visit.psn_no, visit.insutype, lock=lock)  # the serialising lock
     institution = get_institution(session, visit.fixmedins_code)
-    med_type = _str(data, "med_type", required=False, max_len=6) or visit.med_type
+    med_type = inputs.text(data, "med_type", required=False, max_len=6) or visit.med_type
     care = MED_TYPE_CARE.get(med_type)
     if care is None or care is Care.PHARMACY:
         raise YidiError(BAD_INPUT, field="med_type", problem=f"{med_type} is not settled here / 不支持的医疗类别")
@@ -153,7 +152,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
             )
     _check_opened_and_exclusions(institution, care, disease, admission, policy, decision.classification)
     fees = [f for f in visit.fees if f.status == "active"]
-    batch = _str(data, "chrg_bchno", required=False, max_len=30)
+    batch = inputs.text(data, "chrg_bchno", required=False, max_len=30)
     if batch and batch != "0000":
         chosen = [f for f in fees if f.chrg_bchno == batch]
         originals = {f.feedetl_sn for f in chosen if f.cnt > 0}
@@ -201,7 +200,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         result = dataclasses.replace(
             result, increments={k: v for k, v in result.increments.items() if k != engine.Acc.INPATIENT_STAYS}
         )
-    if "medfee_sumamt" in data and _amount(data, "medfee_sumamt") != result.medfee_sumamt:
+    if "medfee_sumamt" in data and inputs.amount(data, "medfee_sumamt") != result.medfee_sumamt:
         raise YidiError(MISMATCH, field="medfee_sumamt", given=data["medfee_sumamt"], expected=result.medfee_sumamt)
     return Prepared(visit, insurance, fees, result, service_date, category, rows)
 
@@ -384,7 +383,7 @@ def _record(p: Prepared, call: Call, med_type: str) -> Settlement:
 def presettle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """2206 / 2303: the same computation, nothing stored."""
     p = _prepare(session, call, data, lock=False)
-    record = _record(p, call, _str(data, "med_type", required=False, max_len=6) or p.visit.med_type)
+    record = _record(p, call, inputs.text(data, "med_type", required=False, max_len=6) or p.visit.med_type)
     record.setl_id = ""
     return _setlinfo(record)
 
@@ -392,7 +391,7 @@ def presettle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, A
 def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """2207 / 2304: settle, update the accumulators and the account balance, all in this transaction."""
     p = _prepare(session, call, data, lock=True)
-    med_type = _str(data, "med_type", required=False, max_len=6) or p.visit.med_type
+    med_type = inputs.text(data, "med_type", required=False, max_len=6) or p.visit.med_type
     record = _record(p, call, med_type)
     session.add(record)
     _apply(session, p.accumulators, p.visit.psn_no, p.visit.insutype, record.year, p.result.increments, +1)

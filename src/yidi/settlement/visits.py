@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from yidi.catalog.rules import LineSplit, split_fee_line
 from yidi.catalog.service import as_entry, items_at
+from yidi.core import inputs
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.parameters.policy import InputLimits
@@ -21,7 +22,7 @@ from yidi.parameters.store import default_store
 from yidi.people.models import Insurance, Person
 from yidi.people.service import get_person
 from yidi.reference.service import get_institution
-from yidi.settlement.inputs import BAD_INPUT, STATE, Call, _amount, _decimal, _str, _time
+from yidi.settlement.inputs import BAD_INPUT, STATE, Call
 from yidi.settlement.models import FeeRecord, Visit, VisitDiagnosis
 from yidi.settlement.presence import require_identified
 
@@ -64,14 +65,14 @@ def own_visit(session: Session, call: Call, mdtrt_id: str, *, lock: bool = False
 
 def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str) -> dict[str, Any]:
     """2201 (outpatient) and 2401 (inpatient): the filing decision is taken at the admission date."""
-    psn_no, insutype = _str(data, "psn_no", max_len=30), _str(data, "insutype", max_len=3)
+    psn_no, insutype = inputs.text(data, "psn_no", max_len=30), inputs.text(data, "insutype", max_len=3)
     require_identified(session, call.fixmedins_code, psn_no, call.now)
-    begntime = not_in_future(call, _time(data, "begntime"), "begntime")
+    begntime = not_in_future(call, inputs.time(data, "begntime"), "begntime")
     assert begntime is not None
     institution = get_institution(session, call.fixmedins_code)
     _, insurance = _person_insurance(session, psn_no, insutype)
-    med_type = _str(data, "med_type", required=kind == "inpatient", max_len=6) or "11"
-    number = _str(data, "ipt_no" if kind == "inpatient" else "ipt_otp_no", max_len=30)
+    med_type = inputs.text(data, "med_type", required=kind == "inpatient", max_len=6) or "11"
+    number = inputs.text(data, "ipt_no" if kind == "inpatient" else "ipt_otp_no", max_len=30)
     existing = session.scalar(
         select(Visit).where(Visit.fixmedins_code == call.fixmedins_code, Visit.ipt_otp_no == number)
     )
@@ -88,8 +89,10 @@ def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str
         med_type=med_type,
         ipt_otp_no=number,
         begntime=begntime,
-        dise_codg=_str(data, "dise_codg", required=False, max_len=30) or None,
-        dept_code=_str(data, "dept_code" if kind == "outpatient" else "adm_dept_codg", required=False, max_len=30)
+        dise_codg=inputs.text(data, "dise_codg", required=False, max_len=30) or None,
+        dept_code=inputs.text(
+            data, "dept_code" if kind == "outpatient" else "adm_dept_codg", required=False, max_len=30
+        )
         or None,
         status="registered",
         created_msgid=call.msgid,
@@ -104,22 +107,22 @@ def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str
 
 def update_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """2203 visit information (med_type, disease) / 2403 admission change."""
-    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30), lock=True)
+    visit = own_visit(session, call, inputs.text(data, "mdtrt_id", max_len=30), lock=True)
     if visit.status not in ("registered", "discharged"):
         raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="change / 修改")
     if data.get("med_type"):
-        visit.med_type = _str(data, "med_type", max_len=6)
+        visit.med_type = inputs.text(data, "med_type", max_len=6)
     if data.get("dise_codg"):
-        visit.dise_codg = _str(data, "dise_codg", max_len=30)
+        visit.dise_codg = inputs.text(data, "dise_codg", max_len=30)
     if data.get("begntime"):
-        visit.begntime = not_in_future(call, _time(data, "begntime"), "begntime") or visit.begntime
+        visit.begntime = not_in_future(call, inputs.time(data, "begntime"), "begntime") or visit.begntime
     visit.version += 1
     return {}
 
 
 def cancel_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """2202 / 2404: only a visit with no settlement in force."""
-    visit = own_visit(session, call, _str(data, "mdtrt_id", max_len=30), lock=True)
+    visit = own_visit(session, call, inputs.text(data, "mdtrt_id", max_len=30), lock=True)
     if visit.status == "settled":
         raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="cancel / 撤销")
     visit.status, visit.version = "cancelled", visit.version + 1
@@ -132,13 +135,13 @@ def discharge(session: Session, call: Call, data: dict[str, Any], undo: bool = F
     """2402 discharge / 2405 discharge cancel."""
     node = data.get("dscginfo")
     info: dict[str, Any] = node if isinstance(node, dict) else data
-    visit = own_visit(session, call, _str(info, "mdtrt_id", max_len=30), lock=True)
+    visit = own_visit(session, call, inputs.text(info, "mdtrt_id", max_len=30), lock=True)
     if visit.kind != "inpatient" or visit.status not in (("discharged",) if undo else ("registered",)):
         raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="discharge / 出院")
     if undo:
         visit.status, visit.endtime = "registered", None
     else:
-        visit.endtime = not_in_future(call, _time(info, "endtime"), "endtime")
+        visit.endtime = not_in_future(call, inputs.time(info, "endtime"), "endtime")
         if visit.endtime is not None and visit.endtime < visit.begntime:
             raise YidiError(BAD_INPUT, field="endtime", problem="before begntime / 早于入院时间")
         visit.status = "discharged"
@@ -152,9 +155,9 @@ def discharge(session: Session, call: Call, data: dict[str, Any], undo: bool = F
 def _line_amounts(row: dict[str, Any], n: int, bounds: InputLimits) -> tuple[Decimal, Decimal, Decimal]:
     """Amount, quantity and price of line `n`, each within the operating limits, and consistent in sign."""
     where = f"feedetail[{n}]."
-    total = _amount(row, "det_item_fee_sumamt", field=where + "det_item_fee_sumamt")
-    cnt = _decimal(row, "cnt", 4, field=where + "cnt")
-    pric = _decimal(row, "pric", 6, field=where + "pric")
+    total = inputs.amount(row, "det_item_fee_sumamt", field=where + "det_item_fee_sumamt")
+    cnt = inputs.decimal(row, "cnt", 4, field=where + "cnt")
+    pric = inputs.decimal(row, "pric", 6, field=where + "pric")
     if abs(total) > bounds.max_line_amount:
         raise YidiError(
             BAD_INPUT, field=where + "det_item_fee_sumamt", problem=f"above {bounds.max_line_amount} / 超过单条上限"
@@ -187,7 +190,7 @@ def _check_refund(
     where = f"feedetail[{n}]."
     if call.infno not in REFUND_TRANSACTIONS:
         raise YidiError(BAD_INPUT, field=where + "cnt", problem="must be positive / 应为正数")
-    sn = _str(row, "init_feedetl_sn", required=False, max_len=30)
+    sn = inputs.text(row, "init_feedetl_sn", required=False, max_len=30)
     if not sn:
         raise YidiError(
             BAD_INPUT, field=where + "init_feedetl_sn", problem="a refund names its line / 退费须填原明细流水号"
@@ -196,7 +199,7 @@ def _check_refund(
         raise YidiError(
             BAD_INPUT, field=where + "init_feedetl_sn", problem=f"{sn} is not an active line / 原明细不存在"
         )
-    if original.med_list_codg != _str(row, "med_list_codg", max_len=50) or original.pric != pric:
+    if original.med_list_codg != inputs.text(row, "med_list_codg", max_len=50) or original.pric != pric:
         raise YidiError(
             BAD_INPUT, field=where + "init_feedetl_sn", problem="another item or price / 与原明细项目或单价不符"
         )
@@ -217,12 +220,12 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
     visits: dict[str, Visit] = {}
     parsed = []
     for n, row in enumerate(rows):
-        mdtrt_id = _str(row, "mdtrt_id", max_len=30)
+        mdtrt_id = inputs.text(row, "mdtrt_id", max_len=30)
         visit = visits.get(mdtrt_id) or own_visit(session, call, mdtrt_id, lock=True)
         visits[mdtrt_id] = visit
         if visit.status not in ("registered", "discharged"):
             raise YidiError(STATE, mdtrt_id=mdtrt_id, status=visit.status, action="upload fees / 上传费用")
-        when = not_in_future(call, _time(row, "fee_ocur_time"), f"feedetail[{n}].fee_ocur_time")
+        when = not_in_future(call, inputs.time(row, "fee_ocur_time"), f"feedetail[{n}].fee_ocur_time")
         assert when is not None
         parsed.append((visit, row, when, *_line_amounts(row, n, bounds)))
     # One query for the lines already uploaded to these visits (duplicates, refunds, the visit's total).
@@ -239,7 +242,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
                 refunded[(f.mdtrt_id, f.init_feedetl_sn)] = (done[0] + f.cnt, done[1] + f.det_item_fee_sumamt)
     for n, (visit, row, _, total, cnt, pric) in enumerate(parsed):
         if cnt < 0:
-            sn = _str(row, "init_feedetl_sn", required=False, max_len=30)
+            sn = inputs.text(row, "init_feedetl_sn", required=False, max_len=30)
             _check_refund(call, n, row, cnt, total, pric, existing.get((visit.mdtrt_id, sn)), refunded)
         visit_totals[visit.mdtrt_id] += total
     for mdtrt_id, visit_total in visit_totals.items():
@@ -250,17 +253,17 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
     out = []
     by_day: dict[tuple[str, dt.date], set[str]] = defaultdict(set)
     for visit, row, when, *_ in parsed:
-        by_day[(visit.mdtrtarea_admvs, when.date())].add(_str(row, "med_list_codg", max_len=50))
+        by_day[(visit.mdtrtarea_admvs, when.date())].add(inputs.text(row, "med_list_codg", max_len=50))
     entries = {key: items_at(session, key[0], codes, key[1]) for key, codes in by_day.items()}
     records = []
     for visit, row, when, total, cnt, pric in parsed:
-        code = _str(row, "med_list_codg", max_len=50)
+        code = inputs.text(row, "med_list_codg", max_len=50)
         item = entries[(visit.mdtrtarea_admvs, when.date())].get(code)
         entry = as_entry(item) if item else None
         split = (
             split_fee_line(entry, total, cnt, pric) if cnt > 0 else _negated(split_fee_line(entry, -total, -cnt, pric))
         )
-        sn = _str(row, "feedetl_sn", max_len=30)
+        sn = inputs.text(row, "feedetl_sn", max_len=30)
         if (visit.mdtrt_id, sn) in seen:
             raise YidiError(BAD_INPUT, field="feedetl_sn", problem=f"{sn} already uploaded / 重复上传")
         seen.add((visit.mdtrt_id, sn))
@@ -268,10 +271,10 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
             dict(
                 mdtrt_id=visit.mdtrt_id,
                 feedetl_sn=sn,
-                chrg_bchno=_str(row, "chrg_bchno", required=False, max_len=30) or None,
-                init_feedetl_sn=_str(row, "init_feedetl_sn", required=False, max_len=30) or None,
+                chrg_bchno=inputs.text(row, "chrg_bchno", required=False, max_len=30) or None,
+                init_feedetl_sn=inputs.text(row, "init_feedetl_sn", required=False, max_len=30) or None,
                 med_list_codg=code,
-                medins_list_codg=_str(row, "medins_list_codg", required=False, max_len=150) or None,
+                medins_list_codg=inputs.text(row, "medins_list_codg", required=False, max_len=150) or None,
                 fee_ocur_time=when,
                 det_item_fee_sumamt=total,
                 cnt=cnt,
@@ -358,11 +361,11 @@ def record_diagnoses(session: Session, call: Call, mdtrt_id: str, rows: Any) -> 
             VisitDiagnosis(
                 mdtrt_id=visit.mdtrt_id,
                 source=call.infno,
-                diag_type=_str(row, "diag_type", max_len=3),
-                diag_srt_no=_str(row, "diag_srt_no", required=False, max_len=5) or str(n + 1),
-                diag_code=_str(row, "diag_code", max_len=30),
-                diag_name=_str(row, "diag_name", max_len=255),
-                diag_time=_str(row, "diag_time", required=False, max_len=19) or None,
-                vali_flag=_str(row, "vali_flag", required=False, max_len=1) or "1",
+                diag_type=inputs.text(row, "diag_type", max_len=3),
+                diag_srt_no=inputs.text(row, "diag_srt_no", required=False, max_len=5) or str(n + 1),
+                diag_code=inputs.text(row, "diag_code", max_len=30),
+                diag_name=inputs.text(row, "diag_name", max_len=255),
+                diag_time=inputs.text(row, "diag_time", required=False, max_len=19) or None,
+                vali_flag=inputs.text(row, "vali_flag", required=False, max_len=1) or "1",
             )
         )
