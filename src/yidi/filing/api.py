@@ -152,7 +152,7 @@ def out(f: Filing) -> FilingOut:
 
 def _visible(session: Session, principal: Principal, filing_id: str) -> Filing:
     filing = service.load(session, filing_id)
-    service._authorize_person_scope(principal, get_person(session, filing.psn_no))
+    service.authorize_person_scope(principal, get_person(session, filing.psn_no))
     return filing
 
 
@@ -284,7 +284,7 @@ def staff_coverage(
     disease: Annotated[str | None, Query(pattern=r"^M[0-9]{5}$")] = None,
     insutype: Annotated[str | None, Query(pattern=r"^3[0-9]{2}$")] = None,
 ) -> DecisionOut:
-    service._authorize_person_scope(principal, get_person(session, psn_no))
+    service.authorize_person_scope(principal, get_person(session, psn_no))
     d: FilingDecision = service.coverage_for(
         session, psn_no, fixmedins_code, med_type, disease, admission_date, insutype
     )

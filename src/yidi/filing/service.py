@@ -27,7 +27,7 @@ from yidi.filing.models import Filing, FilingInstitution, FilingMaterial
 from yidi.filing.rules import Basis, Channel, FilingView, InstitutionFacts, Qualification, Status, Subtype
 from yidi.parameters.store import default_store
 from yidi.people.models import ChronicQualification, Insurance, Person
-from yidi.people.service import get_person
+from yidi.people.service import get_person, require_staff_region
 from yidi.reference.models import ChronicDisease, Institution, ServiceKind
 from yidi.reference.rules import divisions
 from yidi.reference.service import get_institution, opened_services
@@ -114,14 +114,12 @@ def person_filings(session: Session, psn_no: str) -> list[Filing]:
     return list(session.scalars(stmt).unique())
 
 
-def _authorize_person_scope(principal: Principal, person: Person, *, institution_ok: bool = False) -> None:
+def authorize_person_scope(principal: Principal, person: Person, *, institution_ok: bool = False) -> None:
     """The person themself, staff of their insured region, or (for hospital filings) an institution."""
     if principal.audience in (Audience.SYSTEM, Audience.PERSON):
         principal.require_person(person.psn_no)
     elif principal.audience is Audience.STAFF:
-        regions = {i.insuplc_admdvs for i in person.insurances}
-        if not principal.regions & regions:
-            raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=person.psn_no)
+        require_staff_region(principal, person)
     elif not (institution_ok and principal.audience is Audience.INSTITUTION):
         raise YidiError(FORBIDDEN, reason="filings are made by the person, their agency or a hospital / 无权办理备案")
 
@@ -210,7 +208,7 @@ def submit(
     if person is None:
         raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=req.psn_no)
     person = get_person(session, req.psn_no)
-    _authorize_person_scope(principal, person, institution_ok=req.channel is Channel.HOSPITAL)
+    authorize_person_scope(principal, person, institution_ok=req.channel is Channel.HOSPITAL)
     insurance = _insurance(person, req.insutype)
     today = now.date()
     policy = default_store().at(insurance.insuplc_admdvs, today)
@@ -316,7 +314,7 @@ def add_material(
     session: Session, principal: Principal, filing_id: str, kind: str, filename: str, content: bytes, now: dt.datetime
 ) -> FilingMaterial:
     filing = load(session, filing_id, lock=True)
-    _authorize_person_scope(principal, get_person(session, filing.psn_no))
+    authorize_person_scope(principal, get_person(session, filing.psn_no))
     if filing.status not in (*PENDING, Status.APPROVED.value):
         raise rules.refuse(rules.R_STATE, status=filing.status, action="upload materials / 上传材料")
     limit = get_settings().max_upload_bytes
@@ -385,7 +383,7 @@ def decide_review(
 
 def cancel(session: Session, principal: Principal, filing_id: str, reason: str, now: dt.datetime) -> Filing:
     filing = load(session, filing_id, lock=True)
-    _authorize_person_scope(principal, get_person(session, filing.psn_no))
+    authorize_person_scope(principal, get_person(session, filing.psn_no))
     return end_filing(session, principal, filing, reason, now, channel="api")
 
 
@@ -418,6 +416,8 @@ def change(
 ) -> Filing:
     """Apply for a change (new area or institutions); the old filing stays in force until it is approved."""
     old = load(session, filing_id, lock=True)
+    # The caller's right first: someone who may not see the filing learns nothing about its state.
+    authorize_person_scope(principal, get_person(session, old.psn_no), institution_ok=channel is Channel.HOSPITAL)
     policy = default_store().at(old.insured_region, now.date())
     rules.check_change_allowed(policy, view(old), now.date(), "change / 变更")
     req = SubmitRequest(
@@ -440,6 +440,7 @@ def change(
 def renew(session: Session, principal: Principal, filing_id: str, channel: Channel, now: dt.datetime) -> Filing:
     """Renew a designated-institution filing before it ends, for the qualification's next period."""
     old = load(session, filing_id, lock=True)
+    authorize_person_scope(principal, get_person(session, old.psn_no), institution_ok=channel is Channel.HOSPITAL)
     if (
         old.subtype != Subtype.DESIGNATED_CHRONIC.value
         or old.status != Status.APPROVED.value
