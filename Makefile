@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 ARGS ?=
 
-.PHONY: run test lint check clean
+.PHONY: run test lint check clean mutation
 
 ## Install yidi and serve it with demo data on the embedded SQLite database (http://127.0.0.1:8000).
 run: $(VENV)/.installed-run
@@ -18,6 +18,13 @@ test: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy src
+
+## Mutation testing of the settlement rules (slow: see docs/mutation.md); prints the score per file.
+mutation: $(VENV)/.installed-dev
+	$(BIN)/pip install --quiet -e ".[dev,mutation]"
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 || true
+	$(BIN)/python tools/mutation_score.py mutants
 
 $(VENV)/.venv-created:
 	$(PYTHON) -c 'import sys; sys.exit("yidi needs Python 3.11 or newer" if sys.version_info < (3, 11) else 0)'
@@ -34,4 +41,4 @@ $(VENV)/.installed-dev: $(VENV)/.venv-created pyproject.toml
 	touch $@ $(VENV)/.installed-run
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache mutants
