@@ -36,6 +36,7 @@ from yidi.core.principal import Audience, Principal
 from yidi.filing.rules import Basis, Channel, Subtype
 from yidi.filing.service import SubmitRequest, submit
 from yidi.gateway.client import GatewayClient, check
+from yidi.gateway.transactions import READ_ONLY
 from yidi.people.models import Insurance
 from yidi.people.schemas import PersonIn
 from yidi.people.service import add_person
@@ -139,6 +140,8 @@ class His:
         psn_no, certno = self.people[(self.n + k) % len(self.people)]
         now = dt.datetime.now(SHANGHAI)
         t = now.strftime("%Y-%m-%d %H:%M:%S")
+        # The person presents an ID card first: registering needs the identification (1101) at this institution.
+        self.deliver("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno}})
         reg = self.deliver("2201", {"data": {
             "psn_no": psn_no, "insutype": "310", "begntime": t, "med_type": "11", "mdtrt_cert_type": "02",
             "mdtrt_cert_no": certno, "ipt_otp_no": f"CR{self.n}{k:05d}{now:%H%M%S}", "dept_code": "D01",
@@ -227,7 +230,8 @@ def test_killing_a_worker_under_load_loses_and_doubles_nothing(pg_databases: PgD
 
 
 def _check_replays(port: int, record: Record) -> None:
-    """Every msgid answered once is answered identically when sent again (a retry after a lost answer)."""
+    """Every msgid answered once is answered identically when sent again (a retry after a lost answer); a query
+    (1101) is not kept and is answered afresh."""
     client = GatewayClient(
         f"http://127.0.0.1:{port}",
         fixmedins_code=HOSP,
@@ -236,7 +240,8 @@ def _check_replays(port: int, record: Record) -> None:
         mdtrtarea_admvs=TREATED,
     )
     for msgid, answer in record.answered.items():
-        assert client.replay(record.sent[msgid]) == answer, msgid
+        if record.sent[msgid]["infno"] not in READ_ONLY:
+            assert client.replay(record.sent[msgid]) == answer, msgid
 
 
 def _check_database(url: str, record: Record, people: list[tuple[str, str]]) -> None:
