@@ -5,13 +5,14 @@ floor, and unfiled care settled with its own reduction. Rows use an employee's i
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from yidi.parameters.policy import FilingCategory
 from yidi.reference.models import SettlementLevel
-from yidi.settlement.engine import CareType, settle
+from yidi.settlement.engine import CareType, StaySoFar, settle
 
 from .policies import CATALOGUE, acc, bill, context, mechanism, money, policy
 
@@ -156,11 +157,6 @@ def test_point_cut_at_level_2_for_a_retiree() -> None:
     assert settle(bill("1100.00"), CATALOGUE, ctx, acc()).hifp_pay == money("750")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a separate deductible for an inpatient stay is counted on the outpatient year deductible "
-    "(engine._deductible keys it on Acc.OUTPATIENT_DEDUCTIBLE whatever the care type)",
-)
 def test_a_stays_separate_deductible_does_not_use_up_the_outpatient_year_deductible() -> None:
     """A stay under a separate deductible of 400 (replacing the stay's own deductible, settlement.md §3
     深圳 row) is still a stay: the outpatient year deductible (500, shared across outpatient visits only,
@@ -170,3 +166,15 @@ def test_a_stays_separate_deductible_does_not_use_up_the_outpatient_year_deducti
     assert stay.act_pay_dedc == money("400")
     visit = settle(bill("1000.00"), CATALOGUE, context(CareType.OUTPATIENT, pol=pol), dict(stay.increments))
     assert (visit.act_pay_dedc, visit.hifp_pay) == (money("500"), money("350"))
+
+
+def test_a_stays_separate_deductible_is_per_stay() -> None:
+    """The separate deductible replaces the stay's own: a second stay under it bears 400 again, and a mid-stay
+    settlement (StaySoFar) leaves the rest of it to the final one: 400 − 250 = 150."""
+    pol = policy(_with(REF, separate_deductible=400))
+    first = settle(bill("1400.00"), CATALOGUE, context(CareType.INPATIENT, pol=pol, category=REF), {})
+    second = settle(bill("1400.00"), CATALOGUE, context(CareType.INPATIENT, pol=pol, category=REF), first.increments)
+    assert (first.act_pay_dedc, second.act_pay_dedc) == (money("400"), money("400"))
+    ctx = context(CareType.INPATIENT, pol=pol, category=REF)
+    rest = settle(bill("1400.00"), CATALOGUE, replace(ctx, stay=StaySoFar(money("250"), True)), first.increments)
+    assert rest.act_pay_dedc == money("150") and "inpatient.stays" not in rest.increments

@@ -59,6 +59,16 @@ class FeeLine:
 
 
 @dataclass(frozen=True)
+class StaySoFar:
+    """What the settlements in force of a stay already did: one stay is one case (settlement.md §7), so a later
+    settlement of a stay settled in part (中途结算) bears only what is left of the stay's deductible and does not
+    count the stay again."""
+
+    deductible: Decimal  # act_pay_dedc applied so far
+    counted_this_year: bool  # one of them added the stay to this year's inpatient.stays
+
+
+@dataclass(frozen=True)
 class Context:
     policy: RegionPolicy  # insured place's policy at the service date
     insutype: str
@@ -73,6 +83,7 @@ class Context:
     person_diseases: tuple[str, ...] = ()  # qualified chronic diseases (several-diseases rule)
     acct_used_flag: bool = False
     account_balance: Decimal = ZERO
+    stay: StaySoFar | None = None  # inpatient: None when this is the stay's first settlement
 
 
 @dataclass(frozen=True)
@@ -131,15 +142,20 @@ def _ratio_base(scheme: Scheme, ctx: Context) -> Decimal | Scale:
 def _deductible(
     scheme: Scheme, ctx: Context, acc: dict[str, Decimal], mechanism: Mechanism | None
 ) -> tuple[Decimal, str | None]:
-    """The deductible still to bear in this settlement and the accumulator key it is counted on."""
+    """The deductible still to bear in this settlement and the accumulator key it is counted on (None: per stay,
+    nothing carried to the year)."""
+    if ctx.care is CareType.INPATIENT:
+        if mechanism is not None and mechanism.separate_deductible is not None:
+            full = mechanism.separate_deductible  # replaces the stay's deductible: still one per stay
+        else:
+            stays = acc.get(Acc.INPATIENT_STAYS, ZERO) - (ONE if ctx.stay and ctx.stay.counted_this_year else ZERO)
+            table = scheme.inpatient.deductible_first_stay if stays <= 0 else scheme.inpatient.deductible_later_stay
+            full = table.for_person(ctx.retiree).for_level(ctx.settlement_level)
+        return max(ZERO, full - (ctx.stay.deductible if ctx.stay else ZERO)), None
     if mechanism is not None and mechanism.separate_deductible is not None:
         full = mechanism.separate_deductible  # a region's own deductible for this filing category
     elif ctx.care is CareType.OUTPATIENT:
         full = scheme.outpatient.deductible.for_person(ctx.retiree)
-    elif ctx.care is CareType.INPATIENT:
-        stays = acc.get(Acc.INPATIENT_STAYS, ZERO)
-        table = scheme.inpatient.deductible_first_stay if stays == 0 else scheme.inpatient.deductible_later_stay
-        return table.for_person(ctx.retiree).for_level(ctx.settlement_level), None  # per stay, nothing carried
     else:
         assert ctx.disease is not None
         disease = scheme.chronic.diseases[ctx.disease]
@@ -261,7 +277,7 @@ def capped_basic_fund(
         inc.add(Acc.chronic(ctx.disease, "fund"), hifp)
         inc.add(Acc.chronic(ctx.disease, "fund", ctx.service_date.month), hifp)
         inc.add(Acc.CHRONIC_ALL, hifp)
-    if ctx.care is CareType.INPATIENT:
+    if ctx.care is CareType.INPATIENT and ctx.stay is None:  # a stay is counted by its first settlement only
         inc.add(Acc.INPATIENT_STAYS, ONE)
     return hifp, limit
 

@@ -8,7 +8,6 @@ own setl_id and subtracts exactly what the original added.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.money import from_fen, to_fen
 from yidi.filing.coverage import Care, Coverage
 from yidi.filing.service import MED_TYPE_CARE, coverage_for
-from yidi.parameters.policy import FilingCategory, RegionPolicy
+from yidi.parameters.policy import FilingCategory
 from yidi.parameters.store import default_store
 from yidi.people.models import Insurance
 from yidi.reference.models import Institution, ServiceKind, SettlementLevel
@@ -192,59 +191,27 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         person_diseases=tuple(q.opsp_dise_code for q in person.qualifications if q.status == "active"),
         acct_used_flag=str(data.get("acct_used_flag", "0")) == "1",
         account_balance=insurance.balc,
+        stay=so_far,
     )
-    if so_far is not None:
-        ctx = dataclasses.replace(ctx, policy=_rest_of_stay(ctx, acc, so_far))
     result = engine.settle(lines, catalogue, ctx, acc)
-    if so_far is not None:  # the stay was counted by its first settlement
-        result = dataclasses.replace(
-            result, increments={k: v for k, v in result.increments.items() if k != engine.Acc.INPATIENT_STAYS}
-        )
     if "medfee_sumamt" in data and inputs.amount(data, "medfee_sumamt") != result.medfee_sumamt:
         raise YidiError(MISMATCH, field="medfee_sumamt", given=data["medfee_sumamt"], expected=result.medfee_sumamt)
     return Prepared(visit, insurance, fees, result, service_date, category, rows)
 
 
-@dataclass(frozen=True)
-class StaySoFar:
-    """What the settlements in force of a stay already did (a mid-stay settlement, 中途结算, before this one)."""
-
-    deductible: Decimal  # act_pay_dedc applied so far
-    counted_this_year: bool  # one of them added the stay to this year's inpatient.stays
-
-
-def _stay_so_far(session: Session, visit: Visit, year: int) -> StaySoFar | None:
+def _stay_so_far(session: Session, visit: Visit, year: int) -> engine.StaySoFar | None:
     """None when no settlement of this stay is in force: this one is its first and counts the stay."""
     earlier = session.scalars(
         select(Settlement).where(Settlement.mdtrt_id == visit.mdtrt_id, Settlement.status == "settled")
     ).all()
     if not earlier:
         return None
-    return StaySoFar(
+    return engine.StaySoFar(
         deductible=sum((s.act_pay_dedc for s in earlier), Decimal("0.00")),
         counted_this_year=any(
             s.year == year and Decimal(s.increments.get(engine.Acc.INPATIENT_STAYS, "0")) > 0 for s in earlier
         ),
     )
-
-
-def _rest_of_stay(ctx: engine.Context, acc: dict[str, Decimal], so_far: StaySoFar) -> RegionPolicy:
-    """One stay is one case (settlement.md §7): a later settlement of a stay already settled in part bears only what
-    is left of that stay's deductible, chosen as for the stay's first settlement (first or later stay of the year).
-    The engine reads the per-stay deductible from the policy, so the policy handed to it says exactly that. A
-    filing category's separate deductible is counted on the year's accumulator and needs nothing here."""
-    mechanism = engine._mechanism(ctx)
-    if mechanism is not None and mechanism.separate_deductible is not None:
-        return ctx.policy
-    scheme = ctx.policy.scheme(ctx.insutype)
-    stays_before = acc.get(engine.Acc.INPATIENT_STAYS, Decimal(0)) - (1 if so_far.counted_this_year else 0)
-    table = scheme.inpatient.deductible_first_stay if stays_before <= 0 else scheme.inpatient.deductible_later_stay
-    remaining = max(Decimal("0.00"), table.for_person(ctx.retiree).for_level(ctx.settlement_level) - so_far.deductible)
-    levels = table.default.model_copy(update={level.value: remaining for level in SettlementLevel})
-    flat = table.model_copy(update={"default": levels, "retiree": None})
-    inpatient = scheme.inpatient.model_copy(update={"deductible_first_stay": flat, "deductible_later_stay": flat})
-    which = "employee" if ctx.insutype == "310" else "resident"  # as RegionPolicy.scheme
-    return ctx.policy.model_copy(update={which: scheme.model_copy(update={"inpatient": inpatient})})
 
 
 def _check_opened_and_exclusions(
