@@ -97,3 +97,13 @@ def test_split_reports_the_entry_it_used() -> None:
     assert (s.chrgitm_lv, s.selfpay_prop, s.pric_uplmt_amt) == ("02", D("0.15"), D("9.5"))
     missing = split_fee_line(None, D("1.00"), D("1"), D("1"))
     assert (missing.chrgitm_lv, missing.selfpay_prop, missing.pric_uplmt_amt) == (None, D(1), None)
+
+
+def test_a_fully_self_paid_split_reports_the_line_its_class_and_its_cap() -> None:
+    """丙类 with a price cap of 10: all 80.00 self-paid; the answer still names the class (03) and the cap."""
+    from yidi.catalog.rules import LineSplit
+
+    bing = split_fee_line(entry(C, "1", "10"), D("80.00"), D("4"), D("20"))
+    assert bing == LineSplit(D("80.00"), D("80.00"), D("0.00"), D("0.00"), D("0.00"), "03", D("1"), D("10"))
+    none = split_fee_line(None, D("12.34"), D("1"), D("12.34"))
+    assert none == LineSplit(D("12.34"), D("12.34"), D("0.00"), D("0.00"), D("0.00"), None, D("1"), None)

@@ -240,8 +240,7 @@ def deductible_borne(
 
 @dataclass(frozen=True)
 class BasicFund:
-    first_selfpay: Decimal  # the filing category's first self-pay share (先行自付), borne by the person
-    base: Decimal  # what the ratio applies to
+    base: Decimal  # what the ratio applies to: above the deductible, less the category's first self-pay share
     fund: Decimal  # before the caps
     ratio: Decimal  # the effective ratio after the point cut (降低比例) and the ratio floor (最低比例)
 
@@ -252,7 +251,7 @@ def basic_fund_before_caps(above: Decimal, scheme: Scheme, ctx: Context, mechani
     first_selfpay = round_yuan(above * mechanism.first_selfpay) if mechanism else ZERO
     base = above - first_selfpay
     raw_fund, ratio = _effective_ratio(base, _ratio_base(scheme, ctx), mechanism)
-    return BasicFund(first_selfpay, base, round_yuan(raw_fund), ratio)
+    return BasicFund(base, round_yuan(raw_fund), ratio)
 
 
 def capped_basic_fund(
