@@ -50,7 +50,8 @@ def _ts(moment: dt.datetime) -> str:
     return moment.strftime(TS_FORMAT)
 
 
-def make_msgid(fixmedins_code: str, moment: dt.datetime, sequence: int) -> str:
+def require_fixmedins_code(fixmedins_code: str) -> str:
+    """The institution code as the national interface writes it (H/P + 11 digits), else a refusal naming it."""
     if not FIXMEDINS_CODE_RE.fullmatch(fixmedins_code):
         raise YidiError(
             INVALID_IDENTIFIER,
@@ -58,6 +59,11 @@ def make_msgid(fixmedins_code: str, moment: dt.datetime, sequence: int) -> str:
             value=fixmedins_code,
             reason="H/P + 11 digits / 应为H或P加11位数字",
         )
+    return fixmedins_code
+
+
+def make_msgid(fixmedins_code: str, moment: dt.datetime, sequence: int) -> str:
+    require_fixmedins_code(fixmedins_code)
     if not 0 <= sequence <= 9999:
         raise YidiError(INVALID_IDENTIFIER, name="msgid sequence", value=str(sequence), reason="0–9999")
     return f"{fixmedins_code}{_ts(moment)}{sequence:04d}"

@@ -24,7 +24,7 @@ import httpx
 
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import INVALID_IDENTIFIER, YidiError
-from yidi.core.ids import FIXMEDINS_CODE_RE
+from yidi.core.ids import require_fixmedins_code
 from yidi.security.client import signed_headers
 from yidi.security.signing import Scheme
 
@@ -90,13 +90,7 @@ class MsgIdGenerator:
     """
 
     def __init__(self, fixmedins_code: str, *, terminal: int = 0, terminals: int = 1) -> None:
-        if not FIXMEDINS_CODE_RE.fullmatch(fixmedins_code):
-            raise YidiError(
-                INVALID_IDENTIFIER,
-                name="fixmedins_code",
-                value=fixmedins_code,
-                reason="H/P + 11 digits / 应为H或P加11位数字",
-            )
+        require_fixmedins_code(fixmedins_code)
         if not (1 <= terminals <= 10_000 and 0 <= terminal < terminals):
             raise YidiError(
                 INVALID_IDENTIFIER,
