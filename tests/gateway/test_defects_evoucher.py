@@ -14,7 +14,7 @@ from yidi.core.db import Database
 from yidi.gateway.client import GatewayClient, GatewayError
 from yidi.security.evoucher import LIFETIME, issue_evoucher
 
-from ..test_gateway import his, http  # noqa: F401  (http is a fixture)
+from .test_gateway import his, http  # noqa: F401  (http is a fixture)
 
 PSN, OTHER = "41110000000000000001", "41110000000000000002"  # 漯河 demo persons
 

@@ -28,7 +28,7 @@ from yidi.reference.service import add_institution, forget_institutions
 from yidi.security.service import add_credential
 from yidi.security.signing import Scheme
 
-from ..test_gateway import ACARBOSE, BJ_HOSP, approved_filing, his, http, line  # noqa: F401  (http is a fixture)
+from .test_gateway import ACARBOSE, BJ_HOSP, approved_filing, his, http, line  # noqa: F401  (http is a fixture)
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -14,7 +14,7 @@ from yidi.core.clock import SHANGHAI
 from yidi.core.db import Database
 from yidi.gateway.client import GatewayClient, GatewayError
 
-from ..test_gateway import his, http  # noqa: F401  (http is a fixture)
+from .test_gateway import his, http  # noqa: F401  (http is a fixture)
 
 PSN, CERTNO = "41110000000000000001", "411102195603129013"  # 漯河 (411100) employee retiree
 BJ_OTHER = "H11010800003"  # a 北京 hospital the person never went to

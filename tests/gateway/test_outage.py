@@ -17,7 +17,7 @@ from yidi.gateway import transactions
 from yidi.settlement.inputs import Call
 from yidi.settlement.models import MessageLog
 
-from ..test_gateway import his
+from .test_gateway import his
 
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/yidi?connect_timeout=2"  # nothing listens on port 1
 

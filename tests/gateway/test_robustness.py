@@ -19,7 +19,7 @@ from yidi.people.models import Insurance
 from yidi.security.client import signed_headers
 from yidi.settlement.models import Accumulator, FeeRecord, Visit
 
-from ..test_gateway import ACARBOSE, approved_filing, his, http, line  # noqa: F401  (http is a fixture)
+from .test_gateway import ACARBOSE, approved_filing, his, http, line  # noqa: F401  (http is a fixture)
 
 PSN, CERTNO = "41110000000000000001", "411102195603129013"  # 漯河 employee retiree with an account of 3,250.40
 

@@ -15,8 +15,8 @@ from yidi.core.certno import checksum_char
 from yidi.core.db import Database
 from yidi.people.models import ChronicQualification, Person
 
+from ..gateway.test_gateway import BJ_HOSP, his, http  # noqa: F401  (http is a fixture)
 from ..helpers import staff_headers
-from ..test_gateway import BJ_HOSP, his, http  # noqa: F401  (http is a fixture)
 
 BJ_EMPLOYEE, BJ_EMPLOYEE_CERTNO = "11000000000000000003", "110102198803039276"  # demo: insured in 北京, 310
 UNKNOWN_DISEASE = "M99999"  # the right shape, in no disease table

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from yidi.catalog.rules import CatalogEntry
 from yidi.settlement.engine import Context, FeeLine, settle
 
-from ..test_engine_properties import DAY, bills, contexts
+from .test_engine_properties import DAY, bills, contexts
 
 
 @st.composite
@@ -46,7 +46,7 @@ def test_an_all_negative_bill_pays_nothing() -> None:
     from yidi.reference.models import SettlementLevel
     from yidi.settlement.engine import CareType
 
-    from ..test_engine_properties import STORE
+    from .test_engine_properties import STORE
 
     ctx = Context(
         policy=STORE.at("411100", DAY),

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from yidi.core.db import Database
 
-from ..test_gateway import ACARBOSE, _accumulators, approved_filing, his, http, line  # noqa: F401 (fixture)
+from ..gateway.test_gateway import ACARBOSE, _accumulators, approved_filing, his, http, line  # noqa: F401 (fixture)
 
 PSN, CERTNO = "41110000000000000011", "411102197810109217"
 

@@ -20,7 +20,7 @@ from yidi.core.db import Database
 from yidi.core.errors import YidiError
 from yidi.core.money import round_yuan
 
-from .helpers import institution_get, staff_headers
+from ..helpers import institution_get, staff_headers
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
 D = dt.date

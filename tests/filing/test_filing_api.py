@@ -15,7 +15,7 @@ from yidi.core.config import reset_settings
 from yidi.core.db import Database
 from yidi.demo.service import load_demo
 
-from .helpers import person_headers, staff_headers
+from ..helpers import person_headers, staff_headers
 
 LH = "41110000000000000001"
 

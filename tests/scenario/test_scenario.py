@@ -38,7 +38,7 @@ from yidi.security.models import InstitutionCredential, PersonAccount, StaffUser
 NOW = dt.datetime(2025, 6, 1, 8, 0, tzinfo=SHANGHAI)
 HERE = Path(yidi.scenario.__file__).parent
 EXAMPLE = HERE / "example.yaml"
-DOCS = Path(__file__).parents[1] / "docs" / "scenario.md"
+DOCS = Path(__file__).parents[2] / "docs" / "scenario.md"
 KEEP = {"division", "chronic_disease", "alembic_version"}
 
 # Three 三亚 hospitals connected for M00503 and a 北京 cancer patient: enough for the designated-institution rule.

@@ -23,7 +23,7 @@ from yidi.security.crypto import FieldCipher, hmac_sm3, sm3_digest
 from yidi.security.models import AuthSession, PersonAccount
 from yidi.security.service import check_password_rules, verify_institution_request
 
-from .helpers import PERSON_PASSWORD, person_headers, staff_headers
+from ..helpers import PERSON_PASSWORD, person_headers, staff_headers
 
 PSN = "41110000000000000001"
 CERTNO = "411102195603129013"
