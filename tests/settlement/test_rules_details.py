@@ -10,7 +10,7 @@ from decimal import Decimal
 from yidi.reference.models import SettlementLevel
 from yidi.settlement.engine import CareType, FundDetail, StaySoFar, settle
 
-from .policies import CATALOGUE, acc, bill, context, money
+from .policies import CATALOGUE, acc, bill, context, money, policy
 
 D = Decimal
 
@@ -71,3 +71,12 @@ def test_the_rest_of_a_first_stay_uses_the_first_stay_deductible() -> None:
     ctx = replace(context(CareType.INPATIENT), stay=StaySoFar(money("80"), counted_this_year=True))
     r = settle(bill("1000.00"), CATALOGUE, ctx, acc(inpatient__stays="1"))
     assert (r.act_pay_dedc, r.hifp_pay) == (money("20"), money("882"))  # (1000 − 20) × .90 = 882
+
+
+def test_no_large_amount_is_paid_while_the_basic_fund_is_under_its_cap_even_with_no_deductible() -> None:
+    """漯河 writes its 大额 deductible as 0. An unrated stay of 400.04: deductible 400, 0.04 × .60 = 0.024 → 0.02
+    from the basic fund, not capped. 大额 pays only on what the cap left unpaid: nothing here. (Measured from
+    the rounded fund, the remainder 0.04 − 0.02 / .60 = 0.0067 × .80 would round to 0.01.)"""
+    pol = policy({"employee": {"top_up": {"deductible": 0}}})
+    r = settle(bill("400.04"), CATALOGUE, context(CareType.INPATIENT, pol=pol, level=SettlementLevel.UNRATED), {})
+    assert (r.act_pay_dedc, r.hifp_pay, r.hifob_pay) == (money("400"), money("0.02"), money("0"))
