@@ -15,7 +15,10 @@ MAX_DEPTH = 32  # the national envelope nests four levels; nothing legitimate co
 # possessive matching is linear. An unterminated string runs to the end (`"?`).
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*+"?', re.DOTALL)
 _BRACKET = re.compile(rb"[\[\]{}]")
-_BAD_CHAR = re.compile(r"[\x00\ud800-\udfff]")  # NUL (PostgreSQL text refuses it) and lone surrogates (not UTF-8)
+_BAD_CHAR = re.compile(r"[\x00\ud800-\udfff]")  # NUL (PostgreSQL text refuses it), lone surrogates (not UTF-8)
+# In JSON text both can only arrive as escapes (a raw NUL is refused by the parser, a raw surrogate is not UTF-8):
+# a body without `\u0000` or `\uD8..`–`\uDF..` needs no walk (a paired surrogate escape passes the walk).
+_BAD_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
@@ -29,6 +32,11 @@ def too_deep(raw: bytes, limit: int = MAX_DEPTH) -> bool:
         else:
             depth -= 1
     return False
+
+
+def bad_text_in(raw: bytes, parsed: Any) -> str | None:
+    """`bad_text` of the parsed body, walked only when its text holds an escape that could be one."""
+    return bad_text(parsed) if _BAD_ESCAPE.search(raw) else None
 
 
 def bad_text(value: Any, path: str = "") -> str | None:

@@ -231,7 +231,7 @@ def _inspect(raw: bytes) -> str | None:
         parsed = json.loads(raw)
     except (ValueError, RecursionError):
         return None  # not JSON: the endpoint's own validation answers 422
-    return jsonsafe.bad_text(parsed)
+    return jsonsafe.bad_text_in(raw, parsed)
 
 
 def _replay(messages: list[dict[str, Any]], then: Any) -> Any:

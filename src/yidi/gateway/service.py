@@ -9,6 +9,7 @@ import json
 import logging
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -85,6 +86,15 @@ def _log_row(env: envelope.Envelope, body: dict[str, Any], response: dict[str, A
 BUSY = "[E_BUSY] 数据繁忙，请重试 / busy; retry"  # never stored: a retry with the same msgid may succeed
 NOT_JSON = object()  # the body was not UTF-8 JSON
 TOO_DEEP = object()  # the body nested deeper than jsonsafe.MAX_DEPTH (refused before parsing)
+
+
+@dataclass(frozen=True)
+class BadText:
+    """The body holds a NUL or an unpaired surrogate at `path`: neither answered nor stored (the log could not)."""
+
+    path: str
+
+
 _RETRYABLE = {"40001", "40P01", "55P03"}  # serialization failure, deadlock, lock not available (PostgreSQL)
 
 
@@ -95,9 +105,11 @@ def parse_body(raw: bytes) -> Any:
     if jsonsafe.too_deep(raw):
         return TOO_DEEP
     try:
-        return json.loads(raw.decode("utf-8"), parse_float=str, parse_constant=_refuse_constant)
+        body = json.loads(raw.decode("utf-8"), parse_float=str, parse_constant=_refuse_constant)
     except (UnicodeDecodeError, ValueError, RecursionError):
         return NOT_JSON
+    bad = jsonsafe.bad_text_in(raw, body)
+    return BadText(bad) if bad is not None else body
 
 
 def _refuse_constant(name: str) -> None:
@@ -157,14 +169,13 @@ def _process(session: Session, principal: Principal, body: Any, received: dt.dat
             None,
             f"[E_ENVELOPE] body: nests deeper than {jsonsafe.MAX_DEPTH} levels / 嵌套层数超过{jsonsafe.MAX_DEPTH}",
         )
-    bad = jsonsafe.bad_text(body)
-    if bad is not None:  # neither stored nor answered: the message log could not hold it either
+    if isinstance(body, BadText):
         return envelope.answer(
             "000000",
             received,
             clock.now(),
             None,
-            f"[E_ENVELOPE] {bad}: holds a NUL or an unpaired surrogate / 含有非法字符",
+            f"[E_ENVELOPE] {body.path}: holds a NUL or an unpaired surrogate / 含有非法字符",
         )
     try:
         env = envelope.parse(body)

@@ -64,6 +64,7 @@ class ParameterStore:
             except TreeError as exc:
                 self.load_problems.append(Problem(exc.file, exc.key, exc.problem))
         self._cache: dict[tuple[str, dt.date], RegionPolicy] = {}
+        self._limits: dict[dt.date, InputLimits] = {}  # read on every fee upload: validated once a day
 
     # -- look-ups -------------------------------------------------------------------------------------
 
@@ -105,9 +106,13 @@ class ParameterStore:
 
     def input_limits(self, day: dt.date) -> InputLimits:
         """The interface's bounds in force on `day` (the rest of the national tree need not be complete then)."""
+        cached = self._limits.get(day)
+        if cached is not None:
+            return cached
         data = self.tree.snapshot((*NATIONAL, "input_limits"), day)
         try:
-            return InputLimits.model_validate(data)
+            limits = self._limits[day] = InputLimits.model_validate(data)
+            return limits
         except ValidationError as exc:
             problems = self._problems(exc, (*NATIONAL, "input_limits"), day)
             raise YidiError(

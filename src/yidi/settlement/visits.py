@@ -33,10 +33,15 @@ def limits(call: Call) -> InputLimits:
     return default_store().input_limits(call.now.date())
 
 
-def not_in_future(call: Call, when: dt.datetime | None, field: str) -> dt.datetime | None:
-    """Refuse a visit, fee or discharge time after now (plus the HIS clock's allowed error): a bill from the
-    future would be settled today against that future year's untouched caps."""
-    if when is not None and when > call.now + dt.timedelta(seconds=limits(call).clock_skew_seconds):
+def latest_time(call: Call) -> dt.datetime:
+    """The latest visit, fee or discharge time accepted now: now plus the HIS clock's allowed error."""
+    return call.now + dt.timedelta(seconds=limits(call).clock_skew_seconds)
+
+
+def not_in_future(latest: dt.datetime, when: dt.datetime | None, field: str) -> dt.datetime | None:
+    """Refuse a time after `latest`: a bill from the future would be settled today against that future year's
+    untouched caps."""
+    if when is not None and when > latest:
         raise YidiError(BAD_INPUT, field=field, problem="is in the future / 晚于当前时间")
     return when
 
@@ -67,7 +72,7 @@ def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str
     """2201 (outpatient) and 2401 (inpatient): the filing decision is taken at the admission date."""
     psn_no, insutype = inputs.text(data, "psn_no", max_len=30), inputs.text(data, "insutype", max_len=3)
     require_identified(session, call.fixmedins_code, psn_no, call.now)
-    begntime = not_in_future(call, inputs.time(data, "begntime"), "begntime")
+    begntime = not_in_future(latest_time(call), inputs.time(data, "begntime"), "begntime")
     assert begntime is not None
     institution = get_institution(session, call.fixmedins_code)
     _, insurance = _person_insurance(session, psn_no, insutype)
@@ -115,7 +120,7 @@ def update_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str
     if data.get("dise_codg"):
         visit.dise_codg = inputs.text(data, "dise_codg", max_len=30)
     if data.get("begntime"):
-        visit.begntime = not_in_future(call, inputs.time(data, "begntime"), "begntime") or visit.begntime
+        visit.begntime = not_in_future(latest_time(call), inputs.time(data, "begntime"), "begntime") or visit.begntime
     visit.version += 1
     return {}
 
@@ -141,7 +146,7 @@ def discharge(session: Session, call: Call, data: dict[str, Any], undo: bool = F
     if undo:
         visit.status, visit.endtime = "registered", None
     else:
-        visit.endtime = not_in_future(call, inputs.time(info, "endtime"), "endtime")
+        visit.endtime = not_in_future(latest_time(call), inputs.time(info, "endtime"), "endtime")
         if visit.endtime is not None and visit.endtime < visit.begntime:
             raise YidiError(BAD_INPUT, field="endtime", problem="before begntime / 早于入院时间")
         visit.status = "discharged"
@@ -203,11 +208,18 @@ def _check_refund(
         raise YidiError(
             BAD_INPUT, field=where + "init_feedetl_sn", problem="another item or price / 与原明细项目或单价不符"
         )
-    key = (original.mdtrt_id, original.feedetl_sn)
-    done_cnt, done_total = refunded.get(key, (Decimal(0), Decimal(0)))
-    if -(done_cnt + cnt) > original.cnt or -(done_total + total) > original.det_item_fee_sumamt:
+    done_cnt, done_total = _count_refund(refunded, original.mdtrt_id, original.feedetl_sn, cnt, total)
+    if -done_cnt > original.cnt or -done_total > original.det_item_fee_sumamt:
         raise YidiError(BAD_INPUT, field=where + "cnt", problem="refunds more than the line / 退费超过原明细")
-    refunded[key] = (done_cnt + cnt, done_total + total)
+
+
+def _count_refund(
+    refunded: dict[tuple[str, str], tuple[Decimal, Decimal]], mdtrt_id: str, sn: str, cnt: Decimal, total: Decimal
+) -> tuple[Decimal, Decimal]:
+    """Add a refund (negative count and amount) to what line `sn` of the visit has had refunded; the new totals."""
+    done_cnt, done_total = refunded.get((mdtrt_id, sn), (Decimal(0), Decimal(0)))
+    refunded[(mdtrt_id, sn)] = (done_cnt + cnt, done_total + total)
+    return refunded[(mdtrt_id, sn)]
 
 
 def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -216,7 +228,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
         raise YidiError(BAD_INPUT, field="feedetail", problem="is empty / 为空")
     if len(rows) > 2000:
         raise YidiError(BAD_INPUT, field="feedetail", problem="more than 2000 lines / 超过2000条")
-    bounds = limits(call)
+    bounds, latest = limits(call), latest_time(call)
     visits: dict[str, Visit] = {}
     parsed = []
     for n, row in enumerate(rows):
@@ -225,7 +237,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
         visits[mdtrt_id] = visit
         if visit.status not in ("registered", "discharged"):
             raise YidiError(STATE, mdtrt_id=mdtrt_id, status=visit.status, action="upload fees / 上传费用")
-        when = not_in_future(call, inputs.time(row, "fee_ocur_time"), f"feedetail[{n}].fee_ocur_time")
+        when = not_in_future(latest, inputs.time(row, "fee_ocur_time"), f"feedetail[{n}].fee_ocur_time")
         assert when is not None
         parsed.append((visit, row, when, *_line_amounts(row, n, bounds)))
     # One query for the lines already uploaded to these visits (duplicates, refunds, the visit's total).
@@ -238,8 +250,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
         if f.status == "active":
             visit_totals[f.mdtrt_id] += f.det_item_fee_sumamt
             if f.cnt < 0 and f.init_feedetl_sn:
-                done = refunded.get((f.mdtrt_id, f.init_feedetl_sn), (Decimal(0), Decimal(0)))
-                refunded[(f.mdtrt_id, f.init_feedetl_sn)] = (done[0] + f.cnt, done[1] + f.det_item_fee_sumamt)
+                _count_refund(refunded, f.mdtrt_id, f.init_feedetl_sn, f.cnt, f.det_item_fee_sumamt)
     for n, (visit, row, _, total, cnt, pric) in enumerate(parsed):
         if cnt < 0:
             sn = inputs.text(row, "init_feedetl_sn", required=False, max_len=30)
