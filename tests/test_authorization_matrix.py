@@ -193,21 +193,27 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
         {"enddate": "2027-06-30"},
         OWN_STAFF | {"staff_411100": 200, "clearing_411100": 200, "staff_110000": "E_NOT_FOUND"},
     ),
-    (
-        "POST",
-        "/fsi/api/rsfComIfsService/callService",
-        "/fsi/api/rsfComIfsService/callService",
-        GATEWAY_1901,
-        {
-            "anonymous": "E_AUTH",
-            "person": "E_FORBIDDEN",
-            "staff_411100": "E_FORBIDDEN",
-            "clearing_411100": "E_FORBIDDEN",
-            "staff_110000": "E_FORBIDDEN",
-            "inst_a": 200,
-            "inst_b": 200,
-        },
-    ),  # inst_b gets infcode -1 (not its msgid)
+    # The national interface answers every refusal as an envelope (HTTP 200, infcode -1, "[CODE] …" in err_msg):
+    # the code is read from there. inst_b gets infcode -1 for another reason (not its msgid): 200 here means
+    # "past the access check".
+    *(
+        (
+            "POST",
+            template,
+            template.replace("{infno}", "1901"),
+            GATEWAY_1901,
+            {
+                "anonymous": "E_AUTH",
+                "person": "E_FORBIDDEN",
+                "staff_411100": "E_FORBIDDEN",
+                "clearing_411100": "E_FORBIDDEN",
+                "staff_110000": "E_FORBIDDEN",
+                "inst_a": 200,
+                "inst_b": 200,
+            },
+        )
+        for template in ("/fsi/api/rsfComIfsService/callService", "/fsi/api/rsfComIfsService/callService/{infno}")
+    ),
     ("GET", "/api/v1/parameters", "/api/v1/parameters", None, STAFF_ONLY),
     ("GET", "/api/v1/parameters/national", "/api/v1/parameters/national?date=2025-06-01", None, STAFF_ONLY),
     ("GET", "/api/v1/parameters/{region}", "/api/v1/parameters/411100?date=2025-06-01", None, STAFF_ONLY),
@@ -289,6 +295,10 @@ def test_authorization_matrix(client: TestClient, audience: str) -> None:
         r = client.request(method, path, content=content or None, headers=headers)
         want = expected[audience]
         got: int | str = r.status_code if isinstance(want, int) else (r.json().get("code") if r.content else "")
+        if template.startswith("/fsi/") and r.status_code == 200:
+            err_msg = r.json()["err_msg"]
+            refused = err_msg.startswith("[E_AUTH]") or err_msg.startswith("[E_FORBIDDEN]")
+            got = err_msg[1 : err_msg.index("]")] if refused else 200
         if got != want:
             failures.append(f"{method} {template}: expected {want}, got {r.status_code} {r.text[:150]}")
     assert not failures, "\n".join(failures)

@@ -25,6 +25,7 @@ from yidi.core.web import (
 )
 from yidi.filing.api import router as filing_router
 from yidi.gateway.api import router as gateway_router
+from yidi.gateway.edge import GatewayEdgeMiddleware
 from yidi.parameters.api import router as parameters_router
 from yidi.people.api import router as people_router
 from yidi.reference.api import router as reference_router
@@ -62,7 +63,11 @@ def create_app(db: Database | None = None) -> FastAPI:
         max_upload=settings.max_upload_bytes,
         upload_suffixes=("/materials",),
     )
-    app.add_middleware(RequestLogMiddleware)  # outermost: also logs the 413s
+    # Outside the body limit: on the national interface its 413, like every refusal, is an envelope (HTTP 200).
+    app.add_middleware(
+        GatewayEdgeMiddleware, calls_per_second=settings.gateway_calls_per_second, burst=settings.gateway_burst
+    )
+    app.add_middleware(RequestLogMiddleware)  # outermost: also logs the refusals
     ops = SecureRouter(tags=["operations"])
 
     @ops.get("/healthz", access=PUBLIC, summary="Liveness and database check")

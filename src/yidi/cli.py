@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -37,6 +37,10 @@ catalog_app = typer.Typer(help="Treatment-place catalogues (就医地目录)", n
 app.add_typer(catalog_app, name="catalog")
 filing_app = typer.Typer(help="Filings (备案)", no_args_is_help=True)
 app.add_typer(filing_app, name="filing")
+cred_app = typer.Typer(
+    help="Institution signing credentials (机构密钥) for the national interface", no_args_is_help=True
+)
+app.add_typer(cred_app, name="credential")
 params_app = typer.Typer(help="Insured-place policy parameters (dated YAML tree)", no_args_is_help=True)
 app.add_typer(params_app, name="params")
 register_scenario_cli(app)
@@ -322,6 +326,83 @@ def filing_expire(
     with database(database_url).unit_of_work() as session:
         counts = expire(session, SYSTEM, date.date() if date else now.date(), now)
     typer.echo(json.dumps(counts))
+
+
+def _refuse(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(2)
+
+
+@cred_app.command("add")
+def credential_add(
+    fixmedins_code: Annotated[str, typer.Argument(help="The institution (H… hospital, P… pharmacy)")],
+    scheme: Annotated[
+        str, typer.Option(help="national (x-tif SHA-256, as the national gateway), HMAC-SHA256, HMAC-SM3 or SM2-SM3")
+    ] = "national",
+    key_id: Annotated[str | None, typer.Option(help="The paasid / key id (default: <code>-<random>)")] = None,
+    key_material_stdin: Annotated[
+        bool, typer.Option("--key-material-stdin", help="Read the token or key (SM2: the public key) from stdin")
+    ] = False,
+    database_url: DbUrl = None,
+) -> None:
+    """Issue a credential. Without --key-material-stdin a random token is generated and printed once: give it
+    to the institution over a secure channel; the platform keeps it encrypted."""
+    import secrets
+
+    from yidi.reference.models import Institution
+    from yidi.security.service import add_credential
+    from yidi.security.signing import Scheme
+
+    try:
+        chosen = Scheme(scheme)
+    except ValueError:
+        _refuse(f"--scheme must be one of {', '.join(s.value for s in Scheme)} / 签名方式无效")
+    if chosen is Scheme.SM2_SM3 and not key_material_stdin:
+        _refuse("SM2-SM3 needs the institution's public key on stdin (--key-material-stdin) / 须提供SM2公钥")
+    material = sys.stdin.readline().strip() if key_material_stdin else secrets.token_hex(24)
+    key_id = key_id or f"{fixmedins_code}-{secrets.token_hex(4)}"
+    now = clock.now()
+    with database(database_url).unit_of_work() as session:
+        if session.get(Institution, fixmedins_code) is None:
+            _refuse(f"unknown institution {fixmedins_code} / 机构不存在")
+        try:
+            add_credential(session, fixmedins_code, key_id, chosen, material, now)
+        except YidiError as exc:
+            fail(exc)
+    answer = {"key_id": key_id, "fixmedins_code": fixmedins_code, "scheme": chosen.value}
+    typer.echo(json.dumps(answer | ({} if key_material_stdin else {"token": material}), ensure_ascii=False))
+
+
+@cred_app.command("list")
+def credential_list(
+    fixmedins_code: Annotated[str | None, typer.Argument(help="Only this institution's")] = None,
+    database_url: DbUrl = None,
+) -> None:
+    """Key ids, schemes and states (never the secrets)."""
+    from sqlalchemy import select
+
+    from yidi.security.models import InstitutionCredential as Credential
+
+    stmt = select(Credential).order_by(Credential.fixmedins_code, Credential.key_id)
+    if fixmedins_code:
+        stmt = stmt.where(Credential.fixmedins_code == fixmedins_code)
+    with database(database_url).read_only() as session:
+        for c in session.scalars(stmt):
+            row = {"key_id": c.key_id, "fixmedins_code": c.fixmedins_code, "scheme": c.scheme, "active": c.active}
+            typer.echo(json.dumps(row, ensure_ascii=False))
+
+
+@cred_app.command("revoke")
+def credential_revoke(key_id: Annotated[str, typer.Argument()], database_url: DbUrl = None) -> None:
+    """Refuse the credential's signatures from the next call on (kept, inactive, for the audit trail)."""
+    from yidi.security.service import revoke_credential
+
+    with database(database_url).unit_of_work() as session:
+        try:
+            revoke_credential(session, key_id, clock.now())
+        except YidiError as exc:
+            fail(exc)
+    typer.echo(json.dumps({"key_id": key_id, "active": False}))
 
 
 @app.command("his-demo")

@@ -678,7 +678,9 @@ def test_a_call_is_one_transaction_and_a_failed_one_keeps_its_nonce(http: TestCl
         event.remove(db.engine, "commit", count)
     # The work was rolled back, but the nonce and the refusal were committed with the call.
     again = http.post(PATH, content=body, headers=headers)
-    assert again.status_code == 401 and again.json()["code"] == "E_SIGNATURE" and "nonce" in again.json()["message_en"]
+    refused = again.json()  # an envelope the HIS can read, with HTTP 200 (the 401 travels in x-yidi-status)
+    assert again.status_code == 200 and again.headers["x-yidi-status"] == "401"
+    assert refused["infcode"] == -1 and refused["err_msg"].startswith("[E_SIGNATURE]") and "nonce" in refused["err_msg"]
     with db.read_only() as s:
         stored = s.get(MessageLog, bad["msgid"])
         assert stored is not None and stored.infcode == -1

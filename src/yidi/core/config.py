@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         30, ge=0, description="How long a process reuses an institution read from the database (0: never)"
     )
     max_body_bytes: int = Field(1_048_576, description="Largest request body outside uploads")
+    gateway_calls_per_second: float = Field(
+        50,
+        ge=0,
+        description="National-interface calls per second per key and client address, per server process (0: no limit)",
+    )
+    gateway_burst: int = Field(200, ge=1, description="Calls a key may make at once before the rate applies")
     max_upload_bytes: int = Field(20_971_520, description="Largest uploaded file")
     argon2_time_cost: int = Field(3, ge=1, description="argon2id passes")
     argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory per hash")

@@ -101,6 +101,15 @@ def demo_secret(fixmedins_code: str) -> str:
     return f"demo-secret-{fixmedins_code}"
 
 
+def demo_paasid(fixmedins_code: str) -> str:
+    """The demo institution's credential for the national signing scheme (x-tif-paasid)."""
+    return f"{fixmedins_code}-tif"
+
+
+def demo_token(fixmedins_code: str) -> str:
+    return f"demo-token-{fixmedins_code}"
+
+
 def _load_accounts(
     session: Session, demo: DemoFile, new_inst: list[InstitutionIn], new_psn: list[PersonIn], now: dt.datetime
 ) -> int:
@@ -118,7 +127,11 @@ def _load_accounts(
             demo_secret(i.fixmedins_code),
             now,
         )
-        added += 1
+        # The national gateway's scheme too, so that an HIS written for the national platform connects unchanged.
+        add_credential(
+            session, i.fixmedins_code, demo_paasid(i.fixmedins_code), Scheme.NATIONAL, demo_token(i.fixmedins_code), now
+        )
+        added += 2
     new_codes = {i.fixmedins_code for i in new_inst}
     for c in demo.accounts.institution_credentials:
         if c.fixmedins_code in new_codes:

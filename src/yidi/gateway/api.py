@@ -1,4 +1,5 @@
-"""The national-interface endpoint. Signed institution requests only; always answers an envelope."""
+"""The national-interface endpoint, at both URL forms (`…/callService` and `…/callService/{infno}`). Signed
+institution requests only; always answers an envelope with HTTP 200 (see gateway.edge)."""
 
 from __future__ import annotations
 
@@ -8,24 +9,50 @@ from typing import Any
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from yidi.core import clock
+from yidi.core.errors import YidiError
 from yidi.core.principal import Audience
 from yidi.core.web import database
-from yidi.gateway import service
+from yidi.gateway import envelope, service
 from yidi.security.access import SecureRouter, allow, signed_request
 
 router = SecureRouter(tags=["gateway 国家接口"])
 
 
+PATH = "/fsi/api/rsfComIfsService/callService"
+
+
 @router.post(
-    "/fsi/api/rsfComIfsService/callService",
+    PATH,
     access=allow(Audience.INSTITUTION),
     signature_in_endpoint=True,  # verified and its nonce claimed in the call's own transaction
     summary="National interface: one transaction per call (infno in the body)",
 )
 async def call_service(request: Request) -> Any:
+    return await _call(request, None)
+
+
+@router.post(
+    PATH + "/{infno}",
+    access=allow(Audience.INSTITUTION),
+    signature_in_endpoint=True,
+    summary="National interface, the transaction also named in the path (it must match the body's infno)",
+)
+async def call_service_infno(request: Request, infno: str) -> Any:
+    return await _call(request, infno)
+
+
+async def _call(request: Request, path_infno: str | None) -> Any:
     signed = await signed_request(request)
     # Parsed in the worker thread with the call: a body up to the size limit must not hold up the event loop.
-    answer = await run_in_threadpool(service.handle_raw, database(request), signed)
+    try:
+        answer = await run_in_threadpool(service.handle_raw, database(request), signed, path_infno)
+    except YidiError as exc:  # the signature or its nonce: nothing was written; an envelope, as for every refusal
+        answer = envelope.answer("000000", clock.now(), clock.now(), None, service.error_text(exc))
+        text = json.dumps(answer, ensure_ascii=False)
+        return Response(
+            text.encode("utf-8"), media_type="application/json", headers={"x-yidi-status": str(exc.http_status)}
+        )
     download = (answer.get("output") or {}).get("__content__") if answer.get("infcode") == 0 else None
     if isinstance(download, bytes):  # 9102: the file itself, not an envelope
         name = answer["output"]["__file__"]["filename"]

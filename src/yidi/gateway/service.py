@@ -32,7 +32,7 @@ from yidi.settlement.models import MessageLog
 log = logging.getLogger("yidi.gateway")
 
 
-def _error_text(exc: YidiError) -> str:
+def error_text(exc: YidiError) -> str:
     return f"[{exc.code}] {exc.message_zh} / {exc.message_en}"
 
 
@@ -116,12 +116,13 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")
 
 
-def handle_raw(db: Database, signed: SignedRequest) -> dict[str, Any]:
-    """One call from the HTTP edge, body still raw (runs in a worker thread)."""
-    return handle_signed(db, signed, parse_body(signed.body))
+def handle_raw(db: Database, signed: SignedRequest, path_infno: str | None = None) -> dict[str, Any]:
+    """One call from the HTTP edge, body still raw (runs in a worker thread). `path_infno`: the transaction the
+    URL names (`…/callService/2207`), which must be the envelope's."""
+    return handle_signed(db, signed, parse_body(signed.body), path_infno)
 
 
-def handle_signed(db: Database, signed: SignedRequest, body: Any) -> dict[str, Any]:
+def handle_signed(db: Database, signed: SignedRequest, body: Any, path_infno: str | None = None) -> dict[str, Any]:
     """One call from the HTTP edge in one transaction: signature and nonce, replay look-up, the transaction
     and the message log. A bad signature or a reused nonce raises the 401 `YidiError`; nothing is written."""
     received = clock.now()
@@ -129,7 +130,7 @@ def handle_signed(db: Database, signed: SignedRequest, body: Any) -> dict[str, A
     def verify(session: Session) -> Principal:
         return verify_institution_request(session, signed.headers, signed.method, signed.path, signed.body, received)
 
-    return _in_transaction(db, verify, body, received)
+    return _in_transaction(db, verify, body, received, path_infno)
 
 
 def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
@@ -138,14 +139,18 @@ def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
 
 
 def _in_transaction(
-    db: Database, authenticate: Callable[[Session], Principal], body: Any, received: dt.datetime
+    db: Database,
+    authenticate: Callable[[Session], Principal],
+    body: Any,
+    received: dt.datetime,
+    path_infno: str | None = None,
 ) -> dict[str, Any]:
     """The transaction's own work runs under a savepoint: when it fails only that part is rolled back, and the
     nonce and the refusal (stored under the msgid, so that a retry gets the same answer) are committed."""
     try:
         with db.unit_of_work() as session:
             principal = authenticate(session)
-            return _process(session, principal, body, received)
+            return _process(session, principal, body, received, path_infno)
     except YidiError:
         raise  # the signature or nonce refusal: nothing was written
     except Exception as exc:
@@ -156,7 +161,9 @@ def _in_transaction(
         return envelope.answer("000000", received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error")
 
 
-def _process(session: Session, principal: Principal, body: Any, received: dt.datetime) -> dict[str, Any]:
+def _process(
+    session: Session, principal: Principal, body: Any, received: dt.datetime, path_infno: str | None = None
+) -> dict[str, Any]:
     if body is NOT_JSON:
         return envelope.answer(
             "000000", received, clock.now(), None, "[E_ENVELOPE] body: is not UTF-8 JSON / 请求不是JSON"
@@ -182,6 +189,15 @@ def _process(session: Session, principal: Principal, body: Any, received: dt.dat
     except envelope.EnvelopeError as exc:
         return envelope.answer("000000", received, clock.now(), None, f"[E_ENVELOPE] {exc.field}: {exc.problem}")
     region = env.mdtrtarea_admvs
+    if path_infno is not None and path_infno != env.infno:
+        shown = path_infno if envelope.INFNO_RE.fullmatch(path_infno) else "?"
+        return envelope.answer(
+            region,
+            received,
+            clock.now(),
+            None,
+            f"[E_ENVELOPE] infno: 与地址中的交易编号{shown}不符 / does not match the transaction in the URL ({shown})",
+        )
     if env.fixmedins_code != principal.subject:
         return envelope.answer(
             region,
@@ -217,7 +233,7 @@ def _process(session: Session, principal: Principal, body: Any, received: dt.dat
         log.exception("integrity error in gateway", extra={"infno": env.infno, "msgid": env.msgid})
         return envelope.answer(region, received, clock.now(), None, "[E_CONFLICT] 数据冲突，请重试 / conflict; retry")
     except YidiError as exc:
-        response = envelope.answer(region, received, clock.now(), None, _error_text(exc))
+        response = envelope.answer(region, received, clock.now(), None, error_text(exc))
     except OperationalError as exc:
         if unavailable(exc):
             raise  # the connection is gone: answered busy outside the transaction, which is rolled back

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import time
 
-from yidi.security.signing import Scheme, canonical, sign
+from yidi.security.signing import Scheme, sign, signed_message
 
 
 def signed_headers(
@@ -19,11 +19,12 @@ def signed_headers(
     timestamp: int | None = None,
     nonce: str | None = None,
 ) -> dict[str, str]:
-    """Headers that sign one request. `key` is the shared secret, or the SM2 private key for SM2-SM3.
+    """Headers that sign one request. `key` is the shared secret (the token for `national`), or the SM2 private key
+    for SM2-SM3.
 
     `path_and_query` is exactly what goes on the request line, e.g. "/api/v1/catalog/110000/items?date=2025-01-01".
     """
     ts = str(timestamp if timestamp is not None else int(time.time()))
     nonce = nonce or secrets.token_hex(16)
-    signature = sign(scheme, key, canonical(ts, nonce, method, path_and_query, body))
+    signature = sign(scheme, key, signed_message(scheme, ts, nonce, method, path_and_query, body))
     return {"x-tif-paasid": key_id, "x-tif-timestamp": ts, "x-tif-nonce": nonce, "x-tif-signature": signature}

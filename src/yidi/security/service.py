@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from yidi.core import audit
 from yidi.core.config import get_settings
-from yidi.core.errors import ErrorKind, YidiError
+from yidi.core.errors import NOT_FOUND, ErrorKind, YidiError
 from yidi.core.principal import Audience, Principal, Role
 from yidi.security import signing
 from yidi.security.crypto import default_cipher, hash_password, new_token, token_digest, verify_password
@@ -35,6 +36,12 @@ UNAUTHENTICATED = ErrorKind("E_AUTH", "未登录或登录已过期：{reason}", 
 BAD_SIGNATURE = ErrorKind(
     "E_SIGNATURE", "机构请求签名无效：{reason}", "institution request signature refused: {reason}", 401
 )
+BAD_CREDENTIAL = ErrorKind(
+    "E_CREDENTIAL", "机构密钥有误：{field} {problem}", "bad institution credential: {field} {problem}", 422
+)
+KEY_ID_RE = re.compile(r"[A-Za-z0-9._\-]{1,40}", re.ASCII)
+SM2_PUBLIC_KEY_RE = re.compile(r"[0-9a-fA-F]{128}", re.ASCII)
+MIN_SECRET_LENGTH = 16  # a token or HMAC key shorter than this can be guessed offline from one signed request
 WEAK_PASSWORD = ErrorKind("E_PASSWORD", "密码不符合要求：{reason}", "password does not meet the rules: {reason}", 422)
 
 _SIGNATURE_REASONS = {
@@ -119,7 +126,24 @@ def add_staff(
 def add_credential(
     session: Session, fixmedins_code: str, key_id: str, scheme: signing.Scheme, key_material: str, now: dt.datetime
 ) -> InstitutionCredential:
-    """`key_material`: the shared secret (HMAC schemes) or the institution's SM2 public key (SM2-SM3)."""
+    """`key_material`: the shared secret (the token of `national`, the HMAC key) or the institution's SM2 public
+    key (SM2-SM3). Refused, naming the field, when the key id is taken or malformed or the secret too short. The
+    institution must exist (checked by the caller: this context does not read reference data)."""
+    if not KEY_ID_RE.fullmatch(key_id):
+        raise YidiError(BAD_CREDENTIAL, field="key_id", problem="must be 1–40 of A–Z a–z 0–9 . _ - / 格式错误")
+    if session.get(InstitutionCredential, key_id) is not None:
+        raise YidiError(BAD_CREDENTIAL, field="key_id", problem="is already in use / 已存在")
+    if scheme is signing.Scheme.SM2_SM3:
+        if not SM2_PUBLIC_KEY_RE.fullmatch(key_material):
+            raise YidiError(
+                BAD_CREDENTIAL, field="key_material", problem="must be an SM2 public key (128 hex) / 公钥格式错误"
+            )
+    elif len(key_material) < MIN_SECRET_LENGTH or not key_material.isprintable():
+        raise YidiError(
+            BAD_CREDENTIAL,
+            field="key_material",
+            problem=f"must be at least {MIN_SECRET_LENGTH} printable characters / 密钥过短",
+        )
     credential = InstitutionCredential(
         key_id=key_id,
         fixmedins_code=fixmedins_code,
@@ -140,6 +164,28 @@ def add_credential(
         entity_id=fixmedins_code,
         after={"key_id": key_id, "scheme": scheme.value},
     )
+    return credential
+
+
+def revoke_credential(session: Session, key_id: str, now: dt.datetime) -> InstitutionCredential:
+    """A revoked credential's signatures are refused from the next call on; the row stays for the audit."""
+    credential = session.get(InstitutionCredential, key_id, with_for_update=True)
+    if credential is None:
+        raise YidiError(NOT_FOUND, what="机构密钥 / institution credential", key=key_id)
+    if credential.active:
+        credential.active = False
+        audit.record(
+            session,
+            at=now,
+            actor_type="system",
+            actor_id="system",
+            channel="cli",
+            action="institution.credential.revoke",
+            entity_type="institution",
+            entity_id=credential.fixmedins_code,
+            before={"key_id": key_id, "active": True},
+            after={"key_id": key_id, "active": False},
+        )
     return credential
 
 
@@ -294,8 +340,9 @@ def verify_institution_request(
     if credential is None or not credential.active:
         raise YidiError(BAD_SIGNATURE, reason="unknown or inactive key / 密钥无效")
     material = default_cipher().decrypt(credential.key_material_enc, f"credential:{credential.key_id}")
-    message = signing.canonical(headers.timestamp, headers.nonce, method, path, body)
-    if not signing.verify_signature(signing.Scheme(credential.scheme), material, message, headers.signature):
+    scheme = signing.Scheme(credential.scheme)
+    message = signing.signed_message(scheme, headers.timestamp, headers.nonce, method, path, body)
+    if not signing.verify_signature(scheme, material, message, headers.signature):
         raise YidiError(BAD_SIGNATURE, reason=_SIGNATURE_REASONS[signing.Refusal.BAD_SIGNATURE])
     try:
         session.add(UsedNonce(key_id=headers.key_id, nonce=headers.nonce, seen_at=now))
