@@ -10,6 +10,7 @@ not from yidi), with amounts as JSON numbers and the settlement identities holdi
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import signal
 import socket
@@ -147,8 +148,6 @@ def filed(platform: str) -> None:
 @cache
 def _validator(name: str) -> jsonschema.Draft202012Validator:
     schema = jsonschema.Draft202012Validator
-    import json
-
     document = json.loads((SCHEMAS / f"{name}.json").read_text(encoding="utf-8"))
     schema.check_schema(document)
     return schema(document)
@@ -219,7 +218,7 @@ class Day:
     def __init__(self) -> None:
         now = dt.datetime.now(CHINA).replace(microsecond=0)
         start = max(now - dt.timedelta(minutes=50), now.replace(hour=0, minute=0, second=0))
-        self.moments = [start + (now - start) * n / 40 for n in range(41)]
+        self.moments = [(start + (now - start) * n / 40).replace(microsecond=0) for n in range(41)]
         self.used = 0
 
     def next(self) -> dt.datetime:
@@ -236,16 +235,15 @@ def iso(t: dt.datetime) -> str:
 
 
 def iso_utc(t: dt.datetime) -> str:
-    u = t.astimezone(dt.UTC)
-    return u.strftime("%Y-%m-%dT%H:%M:%S") + f".{u.microsecond // 1000 + 250:03d}Z"  # e.g. …T01:30:00.250Z
+    return t.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S") + ".250Z"  # e.g. …T01:30:00.250Z (Day: whole seconds)
 
 
 # --- the day ----------------------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def day() -> Day:
-    return Day()
+def day(platform: str) -> Day:
+    return Day()  # one per server: each backend's day starts afresh
 
 
 def sign_in(his: His) -> None:
@@ -271,7 +269,9 @@ def identify(his: His) -> str:
     )  # fmt: skip
     base = out["baseinfo"]
     assert base["psn_no"] == PSN and base["psn_name"] == NAME
-    assert 70 <= base["age"] < 71, base  # born 1956-03-12; today is in 2026 (after 12 March)
+    today = _today()
+    years = today.year - 1956 - ((today.month, today.day) < (3, 12))  # born 1956-03-12
+    assert years <= base["age"] < years + 1, base
     row = next(r for r in out["insuinfo"] if r["insutype"] == "310")
     assert row["balc"] >= 0
     return str(row["insuplc_admdvs"])
