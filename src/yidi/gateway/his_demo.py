@@ -16,6 +16,7 @@ import httpx
 
 from yidi.core.clock import SHANGHAI
 from yidi.gateway.client import GatewayClient, GatewayError
+from yidi.security.signing import Scheme
 
 PSN, CERTNO, HOSP = "41110000000000000001", "411102195603129013", "H11010500001"
 PERSON_PASSWORD = "Demo-Person-2026"  # noqa: S105 - the documented demo password
@@ -114,8 +115,9 @@ def run(url: str, out: Callable[[str], None] = print, http: httpx.Client | None 
     client = GatewayClient(
         url,
         fixmedins_code=HOSP,
-        key_id=f"{HOSP}-demo",
-        key=f"demo-secret-{HOSP}",
+        key_id=f"{HOSP}-tif",  # the national gateway's signing scheme, as a vendor's HIS signs
+        key=f"demo-token-{HOSP}",
+        scheme=Scheme.NATIONAL,
         mdtrtarea_admvs="110000",
         fixmedins_name="北京演示第一医院",
         http=http,
