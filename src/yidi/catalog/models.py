@@ -19,6 +19,7 @@ class CatalogItem(Base):
     __table_args__ = (
         UniqueConstraint("region", "med_list_codg", "begndate"),
         Index("ix_catalog_item_region_name", "region", "med_list_name"),
+        Index("ix_catalog_item_region_version", "region", "version_id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -36,6 +37,10 @@ class CatalogItem(Base):
     enddate: Mapped[dt.date | None] = mapped_column(Date)
     reference: Mapped[str] = mapped_column(String(300))
     import_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_import.id"))
+    # The import that last wrote this row (added it, or closed it with an end date): the row's catalogue version,
+    # `ver` in the national catalogue downloads (1301–1306), so an HIS asking for what changed since its version
+    # also receives the rows a later import closed. Null only for rows written before versions were kept.
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("catalog_import.id"))
 
 
 class CatalogImport(Base):

@@ -16,6 +16,7 @@ from yidi.catalog.models import CatalogImport, CatalogItem
 from yidi.catalog.rules import CatalogEntry, ChargeLevel, ItemKind, RowError, map_header, validate_rows
 from yidi.core import audit
 from yidi.core.errors import ErrorKind, YidiError
+from yidi.reference.models import DivisionRow
 from yidi.reference.rules import divisions
 
 ROWS_REFUSED = ErrorKind(
@@ -77,6 +78,10 @@ def import_catalog(
     or an overlap with a closed version is an error naming the row.
     """
     _require_pooling_region(region)
+    # One import of a region at a time: an import reads the region's versions before it writes, and its id is the
+    # catalogue version the downloads hand out, so ids must become visible in the order they were taken. FOR NO KEY
+    # UPDATE (key_share) leaves the rows that merely point at the division (filings, insurances) unblocked.
+    session.execute(select(DivisionRow.code).where(DivisionRow.code == region).with_for_update(key_share=True))
     header, cells = read_table(filename, content)
     positions, header_problems = map_header(header)
     if header_problems:
@@ -143,6 +148,7 @@ def import_catalog(
     session.flush()
     for version, end_day in to_close:
         version.enddate = end_day
+        version.version_id = record.id
     if to_add:
         session.execute(insert(CatalogItem), [_row(region, e, record.id) for e in to_add])
     audit.record(
@@ -220,6 +226,7 @@ def _row(region: str, e: CatalogEntry, import_id: int) -> dict[str, object]:
         "enddate": e.enddate,
         "reference": e.reference,
         "import_id": import_id,
+        "version_id": import_id,
     }
 
 

@@ -16,6 +16,7 @@ from yidi.core.certno import validate_certno
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.filing import interface as filing_tx
+from yidi.gateway import catalogue
 from yidi.gateway.messages import tombstone
 from yidi.people.models import Person
 from yidi.people.service import find_by_certno, get_person
@@ -359,6 +360,13 @@ TRANSACTIONS: dict[str, Handler] = {
     "1101": identify,
     "1201": institution_info,
     "1901": dictionary,
+    "1301": _data(catalogue.download("1301")),
+    "1302": _data(catalogue.download("1302")),
+    "1305": _data(catalogue.download("1305")),
+    "1306": _data(catalogue.download("1306")),
+    "1312": _data(catalogue.hilist),
+    "1318": _data(catalogue.price_caps),
+    "1319": _data(catalogue.first_selfpay),
     "2001": _present(benefit_check),
     "2201": _register("outpatient", None),
     "2202": _data(visits.cancel_visit),
@@ -403,6 +411,9 @@ READ_ONLY = {
     "1101",
     "1201",
     "1901",
+    "1312",
+    "1318",
+    "1319",
     "2001",
     "2206",
     "2303",

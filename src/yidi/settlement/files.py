@@ -61,6 +61,11 @@ def _store(session: Session, call: Call, filename: str, content: bytes) -> Inter
     return record
 
 
+def store(session: Session, call: Call, filename: str, content: bytes) -> InterfaceFile:
+    """A file the platform made for the calling institution (a catalogue download), for it alone to fetch with 9102."""
+    return _store(session, call, filename, content)
+
+
 def upload(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
     node = data.get("fsUploadIn")
     if not isinstance(node, dict):
