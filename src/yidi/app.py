@@ -25,7 +25,7 @@ from yidi.core.web import (
 )
 from yidi.filing.api import router as filing_router
 from yidi.gateway.api import router as gateway_router
-from yidi.gateway.edge import GatewayEdgeMiddleware
+from yidi.gateway.edge import GatewayEdgeMiddleware, TokenBuckets
 from yidi.parameters.api import router as parameters_router
 from yidi.people.api import router as people_router
 from yidi.reference.api import router as reference_router
@@ -65,7 +65,15 @@ def create_app(db: Database | None = None) -> FastAPI:
     )
     # Outside the body limit: on the national interface its 413, like every refusal, is an envelope (HTTP 200).
     app.add_middleware(
-        GatewayEdgeMiddleware, calls_per_second=settings.gateway_calls_per_second, burst=settings.gateway_burst
+        GatewayEdgeMiddleware,
+        address_calls_per_second=settings.gateway_address_calls_per_second,
+        address_burst=settings.gateway_address_burst,
+    )
+    # Per verified credential, applied by the gateway once the signature holds (see gateway.edge).
+    app.state.gateway_limiter = (
+        TokenBuckets(settings.gateway_calls_per_second, settings.gateway_burst)
+        if settings.gateway_calls_per_second > 0
+        else None
     )
     app.add_middleware(RequestLogMiddleware)  # outermost: also logs the refusals
     ops = SecureRouter(tags=["operations"])

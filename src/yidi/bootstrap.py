@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from yidi.core import clock, migrate
 from yidi.core.config import Settings, get_settings
 from yidi.core.db import Database
-from yidi.demo.service import DemoLoadResult, demo_key_id, is_empty, load_demo, read_demo_file
+from yidi.demo.service import DemoLoadResult, demo_key_id, demo_paasid, is_empty, load_demo, read_demo_file
 from yidi.reference.service import sync_reference_data
 
 log = logging.getLogger("yidi.bootstrap")
@@ -34,6 +34,7 @@ def demo_data_problems(db: Database) -> list[str]:
 
     demo = read_demo_file()
     key_ids = {demo_key_id(i.fixmedins_code) for i in demo.institutions}
+    key_ids |= {demo_paasid(i.fixmedins_code) for i in demo.institutions}
     key_ids |= {c.key_id for c in demo.accounts.institution_credentials}
     # A staff user counts only with the demo's name and display name: a real deployment may well have "admin".
     staff = {(s.username, s.display_name) for s in demo.accounts.staff}

@@ -381,12 +381,15 @@ def credential_list(
     """Key ids, schemes and states (never the secrets)."""
     from sqlalchemy import select
 
+    from yidi.reference.models import Institution
     from yidi.security.models import InstitutionCredential as Credential
 
     stmt = select(Credential).order_by(Credential.fixmedins_code, Credential.key_id)
     if fixmedins_code:
         stmt = stmt.where(Credential.fixmedins_code == fixmedins_code)
     with database(database_url).read_only() as session:
+        if fixmedins_code and session.get(Institution, fixmedins_code) is None:
+            _refuse(f"unknown institution {fixmedins_code} / 机构不存在")
         for c in session.scalars(stmt):
             row = {"key_id": c.key_id, "fixmedins_code": c.fixmedins_code, "scheme": c.scheme, "active": c.active}
             typer.echo(json.dumps(row, ensure_ascii=False))

@@ -3,6 +3,7 @@
 from collections import Counter
 
 from yidi.core.certno import gender, validate_certno
+from yidi.core.db import Database
 from yidi.demo.service import read_demo_file
 from yidi.reference.rules import divisions
 
@@ -44,3 +45,31 @@ def test_persons_are_synthetic_with_valid_id_numbers() -> None:
     assert sum(ins.retiree for p in demo.persons for ins in p.insurances) >= 10
     assert sum(bool(p.qualifications) for p in demo.persons) >= 15
     assert len({p.certno for p in demo.persons}) == 40
+
+
+def test_a_demo_database_from_before_the_national_credentials_gets_them_and_production_sees_them(
+    db: Database,
+) -> None:
+    import datetime as dt
+
+    from sqlalchemy import delete, func, select
+
+    from yidi.bootstrap import demo_data_problems
+    from yidi.core.clock import SHANGHAI
+    from yidi.demo.service import demo_paasid, load_demo
+    from yidi.security.models import InstitutionCredential
+
+    now = dt.datetime(2021, 1, 1, tzinfo=SHANGHAI)
+    with db.unit_of_work() as s:
+        load_demo(s, now)
+        s.execute(delete(InstitutionCredential).where(InstitutionCredential.key_id.like("%-tif")))
+    with db.unit_of_work() as s:
+        load_demo(s, now)  # nothing else is new: only the missing national credentials are added
+    with db.read_only() as s:
+        tif = s.scalar(select(func.count()).select_from(InstitutionCredential).where(
+            InstitutionCredential.key_id.like("%-tif")))  # fmt: skip
+        assert tif == len(read_demo_file().institutions) and s.get(InstitutionCredential, demo_paasid("H11010500001"))
+    with db.unit_of_work() as s:  # only the national demo keys left: production must still refuse them
+        s.execute(delete(InstitutionCredential).where(~InstitutionCredential.key_id.like("%-tif")))
+    problems = demo_data_problems(db)
+    assert problems and f"{tif} " in problems[0]

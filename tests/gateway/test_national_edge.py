@@ -159,9 +159,13 @@ def test_a_body_over_the_limit_is_an_envelope_on_the_gateway_and_a_413_on_the_re
     assert http.get("/api/v1/parameters").status_code == 401  # the REST API keeps its HTTP statuses
 
 
-def test_the_rate_limit_answers_an_envelope(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_rate_limits_answer_envelopes(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per verified credential (a made-up or borrowed paasid neither spends nor escapes a hospital's allowance)
+    and per client address (before the signature is read)."""
     monkeypatch.setenv("YIDI_GATEWAY_CALLS_PER_SECOND", "0.001")
     monkeypatch.setenv("YIDI_GATEWAY_BURST", "2")
+    monkeypatch.setenv("YIDI_GATEWAY_ADDRESS_BURST", "12")
+    monkeypatch.setenv("YIDI_GATEWAY_ADDRESS_CALLS_PER_SECOND", "0.001")
     from yidi.core.config import reset_settings
 
     reset_settings()
@@ -170,23 +174,57 @@ def test_the_rate_limit_answers_an_envelope(db: Database, monkeypatch: pytest.Mo
             load_demo(s, dt.datetime(2021, 1, 1, tzinfo=SHANGHAI))
         with TestClient(create_app(db)) as http:
             paasid, token = demo_paasid(HOSP), demo_token(HOSP)
-            answers = [post(http, envelope("9001"), national_headers(paasid, token)) for _ in range(3)]
-            assert [a.json()["infcode"] for a in answers[:2]] == [0, 0]
-            assert refused(answers[2], "E_RATE_LIMIT") and answers[2].headers["x-yidi-status"] == "429"
-            # Another key (another hospital, or the same one's other credential) keeps its own allowance.
+            for _ in range(3):  # unsigned calls naming the hospital's paasid do not spend its allowance
+                refused(post(http, envelope("9001"), {"x-tif-paasid": paasid}), "E_SIGNATURE")
+            answers = [post(http, envelope("9001"), national_headers(paasid, token)) for _ in range(2)]
+            assert [a.json()["infcode"] for a in answers] == [0, 0]
+            # A second, decoy x-tif-paasid does not give a signed caller a fresh allowance.
+            decoy = [*national_headers(paasid, token).items(), ("x-tif-paasid", "decoy")]
+            third = http.post(PATH, content=json.dumps(envelope("9001")).encode(), headers=decoy)
+            assert refused(third, "E_RATE_LIMIT") and third.headers["x-yidi-status"] == "429"
+            # Another credential keeps its own allowance.
             other = national_headers(demo_paasid("H11010200002"), demo_token("H11010200002"))
             body = envelope("9001") | {"fixmedins_code": "H11010200002", "mdtrtarea_admvs": "110102"}
             body["msgid"] = "H11010200002" + body["msgid"][12:]
             assert post(http, body, other).json()["infcode"] == 0
+            # The address's own limit (12 calls at once, then 0.001/s) stops even made-up paasids before the
+            # database is asked about them.
+            flood = [post(http, envelope("9001"), national_headers(f"made-up-{n}", token)) for n in range(8)]
+            codes = [a.json()["err_msg"][:14] for a in flood]
+            assert codes.count("[E_SIGNATURE] ") == 5 and codes.count("[E_RATE_LIMIT]") == 3, codes
     finally:
         reset_settings()
 
 
+def test_a_redirect_and_a_root_path_still_answer_envelopes(http: TestClient, db: Database) -> None:
+    slash = post(http, envelope("9001"), {"content-type": "application/json"}, PATH + "/")
+    assert refused(slash, "E_HTTP_307") and slash.headers["x-yidi-status"] == "307"
+    with TestClient(create_app(db), root_path="/yidi") as mounted:
+        r = post(mounted, envelope("9001"), {"content-type": "application/json"}, "/yidi" + PATH)
+        refused(r, "E_AUTH")
+
+
+def test_a_failure_after_the_signature_still_spends_the_nonce(
+    http: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The national signature does not cover the body: a nonce left unspent after a rolled-back call would let its
+    captured headers carry another body for the rest of the window."""
+    from yidi.gateway import service
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    headers = national_headers(demo_paasid(HOSP), demo_token(HOSP))
+    monkeypatch.setattr(service, "_stored", broken)
+    assert refused(post(http, envelope("1901", {"type": "gend"}), headers), "E_INTERNAL")
+    monkeypatch.undo()
+    assert "随机串" in refused(post(http, envelope("9001"), headers), "E_SIGNATURE")
+
+
 def test_token_buckets_refill_at_the_rate_and_forget_old_keys() -> None:
     buckets = TokenBuckets(rate=2, burst=2, max_keys=2)
-    key = ("p", "10.0.0.1")
-    assert [buckets.allow(key, 0.0) for _ in range(3)] == [True, True, False]
-    assert buckets.allow(key, 0.5) and not buckets.allow(key, 0.5)  # half a second at 2/s: one more call
-    buckets.allow(("q", "x"), 1.0)
-    buckets.allow(("r", "x"), 1.0)
-    assert len(buckets._buckets) == 2 and key not in buckets._buckets
+    assert [buckets.allow("k", 0.0) for _ in range(3)] == [True, True, False]
+    assert buckets.allow("k", 0.5) and not buckets.allow("k", 0.5)  # half a second at 2/s: one more call
+    buckets.allow("q", 1.0)
+    buckets.allow("r", 1.0)
+    assert buckets.allow("k", 1.0)  # forgotten: full again (only verified keys and addresses get buckets)

@@ -54,9 +54,16 @@ class Settings(BaseSettings):
     gateway_calls_per_second: float = Field(
         50,
         ge=0,
-        description="National-interface calls per second per key and client address, per server process (0: no limit)",
+        description="National-interface calls per second per verified credential, per server process (0: no limit)",
     )
-    gateway_burst: int = Field(200, ge=1, description="Calls a key may make at once before the rate applies")
+    gateway_burst: int = Field(200, ge=1, description="Calls a credential may make at once before the rate applies")
+    gateway_address_calls_per_second: float = Field(
+        200,
+        ge=0,
+        description="National-interface calls per second per client address, checked before the "
+        "signature, per server process (0: no limit)",
+    )
+    gateway_address_burst: int = Field(400, ge=1, description="Calls an address may make at once")
     max_upload_bytes: int = Field(20_971_520, description="Largest uploaded file")
     argon2_time_cost: int = Field(3, ge=1, description="argon2id passes")
     argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory per hash")

@@ -96,12 +96,14 @@ class RequestLogMiddleware:
         given = next((v for k, v in scope.get("headers") or () if k == b"x-request-id"), None)
         request_id = given.decode("latin-1")[:64] if given else uuid.uuid4().hex
         started = time.perf_counter()
-        status = 500
+        status, refused = 500, None
 
         async def send_with_id(message: dict[str, Any]) -> None:
-            nonlocal status
+            nonlocal status, refused
             if message["type"] == "http.response.start":
                 status = message["status"]
+                # The national interface answers refusals with HTTP 200 and says what it refused in this header.
+                refused = next((v for k, v in message.get("headers", ()) if k == b"x-yidi-status"), None)
                 headers = [*message.get("headers", ()), (b"x-request-id", request_id.encode("latin-1"))]
                 message = {**message, "headers": headers}
             await send(message)
@@ -116,6 +118,7 @@ class RequestLogMiddleware:
                     "method": scope["method"],
                     "path": scope["path"],
                     "status": status,
+                    **({"refused_status": int(refused)} if refused and refused.isdigit() else {}),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),  # a duration, not money
                 },
             )

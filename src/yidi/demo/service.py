@@ -23,7 +23,7 @@ from yidi.people.service import add_person
 from yidi.reference.models import Institution
 from yidi.reference.schemas import InstitutionIn
 from yidi.reference.service import add_institution
-from yidi.security.models import StaffUser
+from yidi.security.models import InstitutionCredential, StaffUser
 from yidi.security.service import add_credential, add_staff, set_person_password
 from yidi.security.signing import Scheme
 
@@ -127,12 +127,16 @@ def _load_accounts(
             demo_secret(i.fixmedins_code),
             now,
         )
-        # The national gateway's scheme too, so that an HIS written for the national platform connects unchanged.
-        add_credential(
-            session, i.fixmedins_code, demo_paasid(i.fixmedins_code), Scheme.NATIONAL, demo_token(i.fixmedins_code), now
-        )
-        added += 2
+        added += 1
+    # The national gateway's scheme too, so that an HIS written for the national platform connects unchanged; also
+    # for demo institutions loaded before these credentials existed (a demo database from an earlier version).
     new_codes = {i.fixmedins_code for i in new_inst}
+    for i in demo.institutions:
+        key_id = demo_paasid(i.fixmedins_code)
+        present = i.fixmedins_code in new_codes or session.get(Institution, i.fixmedins_code) is not None
+        if present and session.get(InstitutionCredential, key_id) is None:
+            add_credential(session, i.fixmedins_code, key_id, Scheme.NATIONAL, demo_token(i.fixmedins_code), now)
+            added += 1
     for c in demo.accounts.institution_credentials:
         if c.fixmedins_code in new_codes:
             add_credential(session, c.fixmedins_code, c.key_id, c.scheme, c.key_material, now)

@@ -13,7 +13,7 @@ from yidi.core import clock
 from yidi.core.errors import YidiError
 from yidi.core.principal import Audience
 from yidi.core.web import database
-from yidi.gateway import envelope, service
+from yidi.gateway import edge, envelope, service
 from yidi.security.access import SecureRouter, allow, signed_request
 
 router = SecureRouter(tags=["gateway 国家接口"])
@@ -46,7 +46,8 @@ async def _call(request: Request, path_infno: str | None) -> Any:
     signed = await signed_request(request)
     # Parsed in the worker thread with the call: a body up to the size limit must not hold up the event loop.
     try:
-        answer = await run_in_threadpool(service.handle_raw, database(request), signed, path_infno)
+        limiter = getattr(request.app.state, "gateway_limiter", None)
+        answer = await run_in_threadpool(service.handle_raw, database(request), signed, path_infno, limiter)
     except YidiError as exc:  # the signature or its nonce: nothing was written; an envelope, as for every refusal
         answer = envelope.answer("000000", clock.now(), clock.now(), None, service.error_text(exc))
         text = json.dumps(answer, ensure_ascii=False)
@@ -61,6 +62,9 @@ async def _call(request: Request, path_infno: str | None) -> Any:
             media_type="application/octet-stream",
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
+    if answer.get("err_msg") == edge.RATE_LIMITED:
+        text = json.dumps(answer, ensure_ascii=False)
+        return Response(text.encode("utf-8"), media_type="application/json", headers={"x-yidi-status": "429"})
     # The answer holds only text, numbers and lists: serialised directly, without FastAPI's generic encoder.
     text = json.dumps(answer, ensure_ascii=False, default=str)  # Decimal and dates as their text, never float
     return Response(text.encode("utf-8"), media_type="application/json")

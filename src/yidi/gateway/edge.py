@@ -1,16 +1,22 @@
-"""The national interface's HTTP edge: every refusal an envelope, and a rate limit per key.
+"""The national interface's HTTP edge: every refusal an envelope, and the rate limits.
 
 HIS software commonly throws on a non-2xx status and never shows the body, so a hospital would see only
 "(401) Unauthorized". On the gateway's paths every answer is therefore HTTP 200 with the national response
-envelope (`infcode` -1, `err_msg` "[CODE] 中文 / English"), whatever refused the call: the signature, the body
-size limit, an unknown path, the rate limit or an unexpected error. The status the refusal would have had
-travels in the `x-yidi-status` header for operators. The REST API keeps its HTTP status codes.
+envelope (`infcode` -1, `err_msg` "[CODE] 中文 / English"), whatever refused the call before the gateway's own
+handling: the signature, the body size limit, an unknown path, a redirect, the rate limit or an unexpected error.
+The status the refusal would have had travels in the `x-yidi-status` header (and the request log) for operators.
+The REST API keeps its HTTP status codes.
+
+Two rate limits: per client address here, before anything is read (so that a flood of made-up keys never reaches
+the database), and per credential once its signature is verified (`TokenBuckets.allow` from the gateway service),
+so that nobody can spend another hospital's allowance by naming its paasid.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections import OrderedDict
 from typing import Any
@@ -44,15 +50,21 @@ def err_msg_of(status: int, body: bytes) -> str:
 
 
 class TokenBuckets:
-    """Calls per second per key (x-tif-paasid and client address together, so that nobody can spend another
-    hospital's allowance by sending its paasid). In-process: with N server processes the platform allows up to N
-    times the rate, which the README states. Bounded: the least recently used keys are forgotten."""
+    """Calls per second per key (a client address, or a verified credential). In-process: with N server processes
+    the platform allows up to N times the rate, which the README states. Bounded: the least recently used keys are
+    forgotten (keys are addresses or verified key ids, so a flood cannot push a real one out cheaply). Used from
+    the event loop and from worker threads, hence the lock."""
 
     def __init__(self, rate: float, burst: int, max_keys: int = 10_000) -> None:
         self.rate, self.burst, self.max_keys = rate, burst, max_keys
-        self._buckets: OrderedDict[tuple[str, str], tuple[float, float]] = OrderedDict()
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
-    def allow(self, key: tuple[str, str], now: float) -> bool:
+    def allow(self, key: str, now: float | None = None) -> bool:
+        with self._lock:
+            return self._allow(key, time.monotonic() if now is None else now)
+
+    def _allow(self, key: str, now: float) -> bool:
         tokens, last = self._buckets.pop(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)  # seconds × calls/s: a count, not money
         allowed = tokens >= 1
@@ -62,30 +74,35 @@ class TokenBuckets:
         return allowed
 
 
+def route_path(scope: dict[str, Any]) -> str:
+    """The path the router matches: without the root path a proxy mounts the application under."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
 class GatewayEdgeMiddleware:
     """Outside the body limit: sees its 413 too."""
 
-    def __init__(self, app: Any, calls_per_second: float, burst: int) -> None:
+    def __init__(self, app: Any, address_calls_per_second: float, address_burst: int) -> None:
         self.app = app
-        self.buckets = TokenBuckets(calls_per_second, burst) if calls_per_second > 0 else None
+        self.buckets = TokenBuckets(address_calls_per_second, address_burst) if address_calls_per_second > 0 else None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
+        if scope["type"] != "http" or not route_path(scope).startswith(PREFIX):
             await self.app(scope, receive, send)
             return
         if self.buckets is not None:
-            headers = dict(scope.get("headers") or [])
-            paasid = headers.get(b"x-tif-paasid", b"").decode("latin-1")[:64]
-            client = (scope.get("client") or ("", 0))[0]
-            if not self.buckets.allow((paasid, client), time.monotonic()):
+            client = (scope.get("client") or ("",))[0]
+            if not self.buckets.allow(f"address:{client}"):
                 await _send_envelope(send, refusal_bytes(RATE_LIMITED), 429)
                 return
         held: dict[str, Any] = {}
         chunks: list[bytes] = []
 
         async def enveloping_send(message: dict[str, Any]) -> None:
-            if message["type"] == "http.response.start" and message["status"] >= 400:
-                held["status"] = message["status"]
+            if message["type"] == "http.response.start" and not 200 <= message["status"] < 300:
+                held["status"] = message["status"]  # a refusal or a redirect: the HIS gets an envelope instead
                 return
             if message["type"] == "http.response.start":
                 held["started"] = True
@@ -93,7 +110,8 @@ class GatewayEdgeMiddleware:
                 if sum(map(len, chunks)) < _MAX_ERROR_BODY:
                     chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
-                    status = held["status"]
+                    status = held.pop("status")
+                    held["started"] = True
                     await _send_envelope(send, refusal_bytes(err_msg_of(status, b"".join(chunks))), status)
                 return
             await send(message)
@@ -102,14 +120,14 @@ class GatewayEdgeMiddleware:
             await self.app(scope, receive, enveloping_send)
         except Exception:
             # Past the gateway's own handling (which answers every error itself): still an envelope, never the
-            # server's plain-text 500 the HIS cannot read.
+            # server's plain-text 500 the HIS cannot read, unless an answer has already begun.
             log.exception("gateway edge: unhandled error")
-            if "status" not in held and not held.get("started"):
+            if not held.get("started"):
                 await _send_envelope(send, refusal_bytes("[E_INTERNAL] 系统内部错误 / internal error"), 500)
 
 
 async def _send_envelope(send: Any, body: bytes, status: int) -> None:
-    log.info("gateway refusal answered as an envelope", extra={"status": status})
+    # Logged once, by the request log, with x-yidi-status as the refused status.
     await send(
         {
             "type": "http.response.start",

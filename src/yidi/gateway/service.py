@@ -21,11 +21,12 @@ from yidi.core.db import Database, unavailable
 from yidi.core.errors import YidiError
 from yidi.core.principal import Principal
 from yidi.gateway import envelope
+from yidi.gateway.edge import RATE_LIMITED, TokenBuckets
 from yidi.gateway.transactions import READ_ONLY, TRANSACTIONS
 from yidi.reference.models import Institution
 from yidi.reference.rules import divisions
 from yidi.security.access import SignedRequest
-from yidi.security.service import verify_institution_request
+from yidi.security.service import spend_nonce, verify_institution_request
 from yidi.settlement.inputs import Call
 from yidi.settlement.models import MessageLog
 
@@ -116,13 +117,21 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")
 
 
-def handle_raw(db: Database, signed: SignedRequest, path_infno: str | None = None) -> dict[str, Any]:
+def handle_raw(
+    db: Database, signed: SignedRequest, path_infno: str | None = None, limiter: TokenBuckets | None = None
+) -> dict[str, Any]:
     """One call from the HTTP edge, body still raw (runs in a worker thread). `path_infno`: the transaction the
-    URL names (`…/callService/2207`), which must be the envelope's."""
-    return handle_signed(db, signed, parse_body(signed.body), path_infno)
+    URL names (`…/callService/2207`), which must be the envelope's; `limiter`: calls per verified credential."""
+    return handle_signed(db, signed, parse_body(signed.body), path_infno, limiter)
 
 
-def handle_signed(db: Database, signed: SignedRequest, body: Any, path_infno: str | None = None) -> dict[str, Any]:
+def handle_signed(
+    db: Database,
+    signed: SignedRequest,
+    body: Any,
+    path_infno: str | None = None,
+    limiter: TokenBuckets | None = None,
+) -> dict[str, Any]:
     """One call from the HTTP edge in one transaction: signature and nonce, replay look-up, the transaction
     and the message log. A bad signature or a reused nonce raises the 401 `YidiError`; nothing is written."""
     received = clock.now()
@@ -130,12 +139,38 @@ def handle_signed(db: Database, signed: SignedRequest, body: Any, path_infno: st
     def verify(session: Session) -> Principal:
         return verify_institution_request(session, signed.headers, signed.method, signed.path, signed.body, received)
 
-    return _in_transaction(db, verify, body, received, path_infno)
+    try:
+        return _in_transaction(db, verify, body, received, path_infno, limiter)
+    except _Failed as failed:
+        if signed.headers is not None:
+            _spend_nonce(db, signed, received)
+        return failed.answer
+
+
+class _Failed(Exception):
+    """The call's transaction was rolled back after its signature was verified: the answer, and the nonce to
+    spend anyway (else the captured headers of the national scheme, which do not cover the body, would stay good
+    for another body until the window closes)."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self.answer = answer
+
+
+def _spend_nonce(db: Database, signed: SignedRequest, received: dt.datetime) -> None:
+    assert signed.headers is not None
+    try:
+        with db.unit_of_work() as session:
+            spend_nonce(session, signed.headers.key_id, signed.headers.nonce, received)
+    except Exception:  # the database is still unavailable, or the nonce is spent: nothing more to do
+        log.warning("could not spend the nonce of a failed gateway call", extra={"key_id": signed.headers.key_id})
 
 
 def handle(db: Database, principal: Principal, body: Any) -> dict[str, Any]:
     """One call for an institution already authenticated in this process (tests, tools)."""
-    return _in_transaction(db, lambda _: principal, body, clock.now())
+    try:
+        return _in_transaction(db, lambda _: principal, body, clock.now())
+    except _Failed as failed:
+        return failed.answer
 
 
 def _in_transaction(
@@ -144,21 +179,32 @@ def _in_transaction(
     body: Any,
     received: dt.datetime,
     path_infno: str | None = None,
+    limiter: TokenBuckets | None = None,
 ) -> dict[str, Any]:
     """The transaction's own work runs under a savepoint: when it fails only that part is rolled back, and the
     nonce and the refusal (stored under the msgid, so that a retry gets the same answer) are committed."""
+    verified = False
     try:
         with db.unit_of_work() as session:
             principal = authenticate(session)
+            verified = True
+            if limiter is not None and not limiter.allow(f"key:{principal.key_id or principal.subject}"):
+                return envelope.answer("000000", received, clock.now(), None, RATE_LIMITED)  # the nonce is spent
             return _process(session, principal, body, received, path_infno)
     except YidiError:
         raise  # the signature or nonce refusal: nothing was written
     except Exception as exc:
         if unavailable(exc):  # nothing was committed: the HIS retries with the same msgid
             log.warning("database unavailable for a gateway call", extra={"error_type": type(exc).__name__})
-            return envelope.answer("000000", received, clock.now(), None, BUSY)
-        log.exception("gateway call failed")
-        return envelope.answer("000000", received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error")
+            answer = envelope.answer("000000", received, clock.now(), None, BUSY)
+        else:
+            log.exception("gateway call failed")
+            answer = envelope.answer(
+                "000000", received, clock.now(), None, "[E_INTERNAL] 系统内部错误 / internal error"
+            )
+        if verified:
+            raise _Failed(answer) from exc
+        return answer
 
 
 def _process(

@@ -322,6 +322,11 @@ def logout(session: Session, token: str, now: dt.datetime) -> None:
 # -- signed institution requests ----------------------------------------------------------------------
 
 
+def spend_nonce(session: Session, key_id: str, nonce: str, now: dt.datetime) -> None:
+    """Mark a nonce used outside the call's own transaction (which was rolled back after verifying it)."""
+    session.add(UsedNonce(key_id=key_id, nonce=nonce, seen_at=now))
+
+
 def verify_institution_request(
     session: Session, headers: signing.SignedHeaders | None, method: str, path: str, body: bytes, now: dt.datetime
 ) -> Principal:
