@@ -213,6 +213,7 @@ def test_the_cancel_restores_every_accumulator_and_the_account_and_ends_the_purc
     reversal = counter.call("2103", cancel, HOME)["setlinfo"]
     assert reversal["setl_id"] != first["setl_id"]
     assert (reversal["medfee_sumamt"], reversal["hifp_pay"], reversal["acct_pay"]) == ("-405.00", "-145.75", "-259.25")
+    assert (reversal["psn_pay"], reversal["cash_payamt"]) == ("-259.25", "0.00")
     assert set(accumulators(db).values()) == {0} and balance(db) == Decimal("3250.40")
     with db.read_only() as s:
         visit = s.get(Visit, first["mdtrt_id"])

@@ -158,13 +158,18 @@ def cancel(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
     """The pharmacy's cancel (2103 by default): input `data` {setl_id, mdtrt_id, psn_no}."""
     require_pharmacy(session, call)
     body = _node(data, "data")
-    return cancel_purchase(
+    out = cancel_purchase(
         session,
         call,
         inputs.text(body, "setl_id", max_len=30),
         inputs.text(body, "mdtrt_id", required=False, max_len=30) or None,
         inputs.text(body, "psn_no", max_len=30),
     )
+    info = out["setlinfo"]
+    # The cancel's table names the person's share psn_pay and the cash cash_payamt (two public copies agree);
+    # 2208's names are kept alongside.
+    info.update(psn_pay=info["psn_part_amt"], cash_payamt=info["psn_cash_pay"])
+    return out
 
 
 def cancel_purchase(session: Session, call: Call, setl_id: str, mdtrt_id: str | None, psn_no: str) -> dict[str, Any]:
