@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(20_971_520, description="Largest uploaded file")
     argon2_time_cost: int = Field(3, ge=1, description="argon2id passes")
     argon2_memory_kib: int = Field(65536, ge=8, description="argon2id memory per hash")
+    pharmacy_cancel_infno: str = Field(
+        "2103",
+        pattern=r"^[0-9]{4}$",
+        description="Transaction code of the pharmacy settlement cancel (药店结算撤销): 2103 in the public copies of "
+        "the specification, unverified against the platform's own; a code another transaction already has is ignored",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     environment: str = Field("development", description="development, test or production")

@@ -22,7 +22,7 @@ from yidi.core.errors import YidiError
 from yidi.core.principal import Principal
 from yidi.gateway import envelope
 from yidi.gateway.edge import RATE_LIMITED, TokenBuckets
-from yidi.gateway.transactions import READ_ONLY, TRANSACTIONS
+from yidi.gateway.transactions import READ_ONLY, handler_for
 from yidi.reference.models import Institution
 from yidi.reference.rules import divisions
 from yidi.security.access import SignedRequest
@@ -257,7 +257,7 @@ def _process(
     stored = _stored(session, env, body, received)
     if stored is not None:
         return stored
-    handler = TRANSACTIONS.get(env.transaction)
+    handler = handler_for(env.transaction)
     if handler is None:
         response = envelope.answer(
             region, received, clock.now(), None, f"[E_INFNO] infno: {env.infno} is not supported / 不支持的交易"

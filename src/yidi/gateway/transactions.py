@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from yidi.core import inputs
 from yidi.core.certno import validate_certno
+from yidi.core.config import get_settings
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.filing import interface as filing_tx
@@ -22,7 +23,7 @@ from yidi.people.models import Person
 from yidi.people.service import find_by_certno, get_person
 from yidi.reference.models import Institution
 from yidi.security.evoucher import verify_evoucher
-from yidi.settlement import files, presence, queries, reconciliation, visits
+from yidi.settlement import files, pharmacy, presence, queries, reconciliation, visits
 from yidi.settlement import service as st
 from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import OperatorSignIn
@@ -226,10 +227,12 @@ def benefit_check(session: Session, call: Call, data: dict[str, Any]) -> dict[st
 
 
 def _reverse(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-    """2601: undo a one-sided 2207/2304 by its msgid; if it never arrived, it never will settle."""
+    """2601: undo a one-sided 2207/2304/2102 by its msgid; if it never arrived, it never will settle."""
     omsgid, oinfno = inputs.text(data, "omsgid", max_len=30), inputs.text(data, "oinfno", max_len=5)
-    if oinfno[:4] not in ("2207", "2304"):
-        raise YidiError(BAD_INPUT, field="oinfno", problem="only 2207 or 2304 can be reversed / 仅可冲正2207或2304")
+    if oinfno[:4] not in ("2207", "2304", "2102"):
+        raise YidiError(
+            BAD_INPUT, field="oinfno", problem="only 2207, 2304 or 2102 can be reversed / 仅可冲正2207、2304或2102"
+        )
     if not omsgid.startswith(call.fixmedins_code):
         raise YidiError(NOT_FOUND, what="原交易 / original message", key=omsgid)
     original = st.find_settlement_by_msgid(session, omsgid, oinfno[:4])
@@ -238,7 +241,8 @@ def _reverse(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
         return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "nothing settled; the original is now refused"}
     if original.status == "cancelled":
         return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "already reversed"}
-    out = st.cancel_settlement(session, call, original.setl_id, None, inputs.text(data, "psn_no", max_len=30))
+    cancel = pharmacy.cancel_purchase if oinfno[:4] == "2102" else st.cancel_settlement
+    out = cancel(session, call, original.setl_id, None, inputs.text(data, "psn_no", max_len=30))
     return {"omsgid": omsgid, "oinfno": oinfno, "rslt": "reversed", **out}
 
 
@@ -368,6 +372,8 @@ TRANSACTIONS: dict[str, Handler] = {
     "1318": _data(catalogue.price_caps),
     "1319": _data(catalogue.first_selfpay),
     "2001": _present(benefit_check),
+    "2101": pharmacy.presettle,
+    "2102": pharmacy.settle,
     "2201": _register("outpatient", None),
     "2202": _data(visits.cancel_visit),
     "2203": _update_with_diseases("mdtrtinfo"),
@@ -415,6 +421,7 @@ READ_ONLY = {
     "1318",
     "1319",
     "2001",
+    "2101",
     "2206",
     "2303",
     "3201",
@@ -429,3 +436,31 @@ READ_ONLY = {
     "5302",
     "5304",
 }
+
+
+# A hospital's visits and stays, their fee lines and their settlement: refused to a pharmacy (see
+# yidi.settlement.pharmacy.refuse_pharmacy), which settles a purchase with 2101/2102 and cancels it with its cancel.
+HOSPITAL_ONLY = frozenset(
+    {"2201", "2202", "2203", "2204", "2205", "2206", "2207", "2208"}
+    | {"2301", "2302", "2303", "2304", "2305", "2401", "2402", "2403", "2404", "2405"}
+)
+
+
+def handler_for(infno: str) -> Handler | None:
+    """The handler of a transaction (`Envelope.transaction`: a revised "A" version shares its code), or None. The
+    pharmacy's cancel answers to the code set in `pharmacy_cancel_infno` (interface.md: unverified), unless
+    another transaction has that code."""
+    handler = TRANSACTIONS.get(infno)
+    if handler is None and infno == get_settings().pharmacy_cancel_infno:
+        return pharmacy.cancel
+    if handler is not None and infno in HOSPITAL_ONLY:
+        return _not_at_a_pharmacy(handler)
+    return handler
+
+
+def _not_at_a_pharmacy(handler: Handler) -> Handler:
+    def checked(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        pharmacy.refuse_pharmacy(session, call)
+        return handler(session, call, data)
+
+    return checked

@@ -28,7 +28,7 @@ MISMATCH = ErrorKind(
     422,
 )
 COUNT_KEYS = {engine.Acc.INPATIENT_STAYS.value}
-OUTPATIENT_TYPES = {"11", "12", "13", "14", "19", "51"}
+OUTPATIENT_TYPES = {"11", "12", "13", "14", "19", "41", "51"}  # cleared as 门诊 (clr_type 11); 41 药店购药
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ class Visit(Base):
     insuplc_admdvs: Mapped[str] = mapped_column(String(6))
     fixmedins_code: Mapped[str] = mapped_column(String(12), ForeignKey("institution.fixmedins_code"))
     mdtrtarea_admvs: Mapped[str] = mapped_column(String(6))
-    kind: Mapped[str] = mapped_column(String(10))  # outpatient | inpatient
+    kind: Mapped[str] = mapped_column(String(10))  # outpatient | inpatient | pharmacy (a 2102 purchase)
     med_type: Mapped[str] = mapped_column(String(6))
     ipt_otp_no: Mapped[str] = mapped_column(String(30))
     begntime: Mapped[dt.datetime] = mapped_column(AwareDateTime)

@@ -27,7 +27,7 @@ from yidi.filing.service import MED_TYPE_CARE, coverage_for
 from yidi.parameters.policy import FilingCategory
 from yidi.parameters.store import default_store
 from yidi.people.models import Insurance
-from yidi.reference.models import Institution, ServiceKind, SettlementLevel
+from yidi.reference.models import ChronicDisease, Institution, ServiceKind, SettlementLevel
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
 from yidi.settlement import engine
@@ -126,12 +126,22 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
     institution = get_institution(session, visit.fixmedins_code)
     med_type = inputs.text(data, "med_type", required=False, max_len=6) or visit.med_type
     care = MED_TYPE_CARE.get(med_type)
-    if care is None or care is Care.PHARMACY:
+    purchase = visit.kind == "pharmacy"  # a purchase is settled as 41 (定点药店购药), and only a purchase is
+    if care is None or purchase != (care is Care.PHARMACY):
         raise YidiError(BAD_INPUT, field="med_type", problem=f"{med_type} is not settled here / 不支持的医疗类别")
+    if purchase:  # the insured place's 门慢 rules when a 门慢 disease is named, else its ordinary-outpatient rules
+        care = Care.CHRONIC if visit.dise_codg and session.get(ChronicDisease, visit.dise_codg) else Care.OUTPATIENT
     admission = visit.begntime.date()
     disease = visit.dise_codg if care is Care.CHRONIC else None
-    decision = coverage_for(
-        session, visit.psn_no, visit.fixmedins_code, med_type, disease, admission, visit.insutype, person
+    decision = coverage_for(  # 门慢 drugs bought at a pharmacy need what any 门慢 visit needs ("14")
+        session,
+        visit.psn_no,
+        visit.fixmedins_code,
+        "14" if care is Care.CHRONIC else med_type,
+        disease,
+        admission,
+        visit.insutype,
+        person,
     )
     service_date = (visit.endtime or call.now).date() if visit.kind == "inpatient" else admission
     if service_date > call.now.date():  # the year's caps are those of the service date, once it has come
@@ -149,7 +159,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
                 REFUSED,
                 reason="; ".join(decision.reasons) + " — 请全额自付后回参保地报销 / pay in full and claim at home",
             )
-    _check_opened_and_exclusions(institution, care, disease, admission, policy, decision.classification)
+    _check_opened_and_exclusions(institution, care, disease, admission, policy, decision.classification, purchase)
     fees = [f for f in visit.fees if f.status == "active"]
     batch = inputs.text(data, "chrg_bchno", required=False, max_len=30)
     if batch and batch != "0000":
@@ -221,22 +231,28 @@ def _check_opened_and_exclusions(
     day: dt.date,
     policy: Any,
     classification: CrossRegion,
+    purchase: bool = False,
 ) -> None:
     """`classification` is the filing decision's (`reference.rules.classify` over pooling regions): one answer to
     "is this cross-region care?" for filing and settlement alike (仙桃 429004 and 潜江 429005 share a 4-digit prefix
-    but are two pools, so care there is in-province cross-region care and needs an opened institution)."""
+    but are two pools, so care there is in-province cross-region care and needs an opened institution).
+    A `purchase` at a pharmacy needs the pharmacy opened for 购药 (and for the disease, when 门慢 drugs are bought)."""
     local = classification is CrossRegion.LOCAL
-    service = {
-        Care.OUTPATIENT: ServiceKind.OUTPATIENT,
-        Care.INPATIENT: ServiceKind.INPATIENT,
-        Care.CHRONIC: ServiceKind.CHRONIC,
-    }[care]
-    if not local and not is_opened(institution, service, day, disease):
-        raise YidiError(
-            REFUSED,
-            reason=f"{institution.fixmedins_code} is not opened for cross-region {service.value}"
-            f"{' ' + disease if disease else ''} / 机构未开通该项异地直接结算",
-        )
+    services = [{Care.OUTPATIENT: ServiceKind.OUTPATIENT, Care.INPATIENT: ServiceKind.INPATIENT}.get(care)]
+    if purchase:
+        services = [ServiceKind.PHARMACY]
+    if care is Care.CHRONIC:
+        services.append(ServiceKind.CHRONIC)
+    for service in services:
+        if service is not None and not local and not is_opened(institution, service, day, disease):
+            raise YidiError(
+                REFUSED,
+                reason=f"{institution.fixmedins_code} is not opened for cross-region {service.value}"
+                f"{' ' + disease if disease and service is ServiceKind.CHRONIC else ''} on {day} / "
+                "机构未开通该项异地直接结算",
+            )
+    if purchase and not local and policy.exclusions.pharmacy_purchase:
+        raise YidiError(REFUSED, reason="pharmacy purchases are reimbursed at home / 异地药店购药须回参保地报销")
     if (
         care is Care.INPATIENT
         and institution.psychiatric_specialist
