@@ -142,6 +142,8 @@ def read(data: dict[str, Any], fields: tuple[Kept, ...], *, where: str = "", eve
     for kept in fields:
         value = None
         for name in kept.names:
+            if inputs.blank(data.get(name)):  # most fields are absent from most rows: no reader call for them
+                continue
             value = kept.read(data, name, where + name)
             if value is not None:
                 break
