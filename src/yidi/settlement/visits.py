@@ -377,8 +377,9 @@ def record_diagnoses(session: Session, call: Call, mdtrt_id: str, rows: Any) -> 
 
 
 def _diagnosis(row: dict[str, Any], n: int) -> dict[str, Any]:
-    """Row `n` of diseinfo with the lengths of the specification's table (diag_code 20 there, 30 kept here as
-    before: some regions' codes are longer); the time normalised to yyyy-MM-dd HH:mm:ss in Beijing."""
+    """Row `n` of diseinfo, bounded by the specification's lengths except diag_code and diag_name (20 and 100
+    there), which keep yidi's earlier bounds 30 and 255 so that nothing accepted before is refused now; the time
+    normalised to yyyy-MM-dd HH:mm:ss in Beijing."""
     where = f"diseinfo[{n}]."
 
     def field(name: str, max_len: int, required: bool = False) -> str | None:
