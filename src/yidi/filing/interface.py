@@ -32,9 +32,9 @@ BIZ_EMERGENCY = "07"  # 异地急诊住院
 
 def _date(data: dict[str, Any], name: str) -> dt.date:
     """A filing date: a missing or overlong one is refused by name (E_INPUT), a malformed one as F_DATES."""
-    day = inputs.iso_date(_field(data, name, max_len=19))
+    day = inputs.iso_date(_field(data, name, max_len=inputs.TIME_MAX_LEN))
     if day is None:
-        raise rules.refuse(rules.R_DATES, reason=f"{name} must be yyyy-MM-dd / {name}须为日期")
+        raise rules.refuse(rules.R_DATES, reason=f"{name} must be yyyy-MM-dd or an ISO 8601 time / {name}须为日期")
     return day
 
 
@@ -85,7 +85,7 @@ def tx_2501(session: Session, principal: Principal, refmedin: dict[str, Any], no
         begndate=_date(refmedin, "begndate"),
         basis=Basis.MATERIALS,
         channel=Channel.HOSPITAL,
-        reason=str(refmedin.get("refl_rea") or "")[:500] or None,
+        reason=_field(refmedin, "refl_rea", required=False, max_len=500) or None,
     )
     filing = service.submit(session, principal, req, now)
     return {"trt_dcla_detl_sn": filing.id, "status": filing.status}
@@ -94,7 +94,7 @@ def tx_2501(session: Session, principal: Principal, refmedin: dict[str, Any], no
 def _cancel(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """2502 / 2506: the institution revokes a filing it made."""
     filing = _own_filing(session, principal, _field(data, "trt_dcla_detl_sn"), _field(data, "psn_no"))
-    reason = str(data.get("memo") or "revoked by institution")[:500]
+    reason = _field(data, "memo", required=False, max_len=500) or "revoked by institution"
     service.end_filing(session, principal, filing, reason, now, channel="interface")
     return {}
 
@@ -148,13 +148,13 @@ def tx_2504(session: Session, principal: Principal, data: dict[str, Any], now: d
 
 def tx_2505(session: Session, principal: Principal, data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
     """biz_appy_type 03: designated institution for a chronic disease; 07: emergency recorded by the hospital."""
-    biz = str(data.get("biz_appy_type") or "")
+    biz = _field(data, "biz_appy_type", required=False, max_len=6)
     begndate = _date(data, "begndate")
     institution = get_institution(session, principal.subject)
     if biz == BIZ_EMERGENCY:
         req = service.SubmitRequest(
             psn_no=_field(data, "psn_no"),
-            insutype=str(data.get("insutype") or "310"),
+            insutype=_field(data, "insutype", required=False, max_len=3) or "310",
             subtype=Subtype.EMERGENCY,
             target_region=institution.pooling_region,
             begndate=begndate,
@@ -164,14 +164,14 @@ def tx_2505(session: Session, principal: Principal, data: dict[str, Any], now: d
     elif biz == BIZ_DESIGNATED:
         req = service.SubmitRequest(
             psn_no=_field(data, "psn_no"),
-            insutype=str(data.get("insutype") or "310"),
+            insutype=_field(data, "insutype", required=False, max_len=3) or "310",
             subtype=Subtype.DESIGNATED_CHRONIC,
             target_region=institution.pooling_region,
             begndate=begndate,
             basis=Basis.MATERIALS,
             channel=Channel.HOSPITAL,
-            opsp_dise_code=str(data.get("opsp_dise_code") or "") or None,
-            institutions=[str(data.get("fixmedins_code") or institution.fixmedins_code)],
+            opsp_dise_code=_field(data, "opsp_dise_code", required=False) or None,
+            institutions=[_field(data, "fixmedins_code", required=False, max_len=12) or institution.fixmedins_code],
         )
     else:
         raise rules.refuse(rules.R_DATES, reason=f"biz_appy_type {biz!r} is not 03 or 07 here / 不支持的业务申请类型")

@@ -10,6 +10,7 @@ from typing import Any
 
 from yidi.core.clock import SHANGHAI
 from yidi.core.ids import make_refmsgid, parse_msgid
+from yidi.core.inputs import TIME_MAX_LEN, parse_time
 
 INFNO_RE = re.compile(r"[0-9]{4}A?", re.ASCII)
 DIVISION_RE = re.compile(r"[0-9]{6}", re.ASCII)
@@ -56,6 +57,7 @@ _LIMITS = {
     "dev_safe_info": 2000,
     "cainfo": 1024,
     "signtype": 10,
+    "inf_time": TIME_MAX_LEN,  # 19 in the specification; ISO 8601 with a fraction and an offset is longer
 }
 
 
@@ -100,11 +102,9 @@ def parse(body: Any) -> Envelope:
     opter_type = _text(body, "opter_type", True)
     if opter_type not in ("1", "2", "3"):
         raise EnvelopeError("opter_type", "must be 1, 2 or 3 / 应为1、2或3")
-    inf_time_text = _text(body, "inf_time", True)
-    try:
-        inf_time = dt.datetime.strptime(inf_time_text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=SHANGHAI)
-    except ValueError:
-        raise EnvelopeError("inf_time", "must be yyyy-MM-dd HH:mm:ss / 时间格式错误") from None
+    inf_time = parse_time(_text(body, "inf_time", True).strip(), bare_date=False)
+    if inf_time is None:
+        raise EnvelopeError("inf_time", "must be yyyy-MM-dd HH:mm:ss or ISO 8601 / 时间格式错误")
     payload = body.get("input", {})
     if payload is None:
         payload = {}

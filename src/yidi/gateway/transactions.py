@@ -145,12 +145,15 @@ def institution_info(session: Session, call: Call, data: dict[str, Any]) -> dict
     """1201: designated institutions by code, name or type."""
     node = _body(data, "medinsinfo") if isinstance(data.get("medinsinfo"), dict) else {}
     stmt = select(Institution).order_by(Institution.fixmedins_code).limit(100)
-    if node.get("fixmedins_code"):
-        stmt = stmt.where(Institution.fixmedins_code == str(node["fixmedins_code"]))
-    if node.get("fixmedins_type"):
-        stmt = stmt.where(Institution.fixmedins_type == str(node["fixmedins_type"]))
-    if node.get("fixmedins_name"):
-        stmt = stmt.where(Institution.fixmedins_name.like(f"%{str(node['fixmedins_name'])[:50]}%"))
+    code = inputs.text(node, "fixmedins_code", required=False, max_len=12)  # each filter: blank = not filtered
+    kind = inputs.text(node, "fixmedins_type", required=False, max_len=6)
+    name = inputs.text(node, "fixmedins_name", required=False, max_len=200)
+    if code:
+        stmt = stmt.where(Institution.fixmedins_code == code)
+    if kind:
+        stmt = stmt.where(Institution.fixmedins_type == kind)
+    if name:
+        stmt = stmt.where(Institution.fixmedins_name.like(f"%{name[:50]}%"))
     return {
         "medinsinfo": [
             {

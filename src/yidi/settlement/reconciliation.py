@@ -43,11 +43,7 @@ def summary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
             ours[key] += getattr(s, key)  # cancellations and their reversal records net out
         count += s.status == "settled"
     theirs = {key: inputs.amount(data, key) for key in ours}
-    their_count = (
-        int(inputs.text(data, "fixmedins_setl_cnt", max_len=10))
-        if _plain_digits(data.get("fixmedins_setl_cnt"))
-        else -1
-    )
+    their_count = int(inputs.number(data, "fixmedins_setl_cnt", 10))  # a JSON number or digits, ASCII only
     differences = [f"{k}: institution {theirs[k]} / platform {ours[k]}" for k in ours if theirs[k] != ours[k]]
     if their_count != count:
         differences.append(f"fixmedins_setl_cnt: institution {their_count} / platform {count}")
@@ -58,9 +54,3 @@ def summary(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any
             "stmt_rslt_dscr": "平 / balanced" if not differences else "不平 / unbalanced: " + "; ".join(differences),
         }
     }
-
-
-def _plain_digits(value: object) -> bool:
-    """ASCII digits only: str.isdigit() also accepts "²", which int() refuses."""
-    text = str(value if value is not None else "")
-    return text.isascii() and text.isdigit() and len(text) <= 10

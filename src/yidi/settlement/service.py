@@ -31,6 +31,7 @@ from yidi.reference.models import ChronicDisease, Institution, ServiceKind, Sett
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
 from yidi.settlement import engine
+from yidi.settlement.care import settlement as kept_fields
 from yidi.settlement.inputs import (
     BAD_INPUT,
     COUNT_KEYS,
@@ -114,6 +115,7 @@ class Prepared:
     service_date: dt.date
     category: FilingCategory
     accumulators: dict[str, Accumulator]  # the year's rows, read after the lock
+    kept: dict[str, Any]  # what the HIS sent that the settlement keeps (settlement.care)
 
 
 def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) -> Prepared:
@@ -122,6 +124,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         raise YidiError(BAD_INPUT, field="psn_no", problem="is not the visit's person / 与就诊人员不符")
     if visit.status not in ("registered", "discharged"):
         raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="settle / 结算")
+    kept = kept_fields(data)  # psn_setlway first: a way yidi does not settle is refused before any work
     person, insurance = _person_insurance(session, visit.psn_no, visit.insutype, lock=lock)  # the serialising lock
     institution = get_institution(session, visit.fixmedins_code)
     med_type = inputs.text(data, "med_type", required=False, max_len=6) or visit.med_type
@@ -199,14 +202,15 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         service_date=service_date,
         disease=disease,
         person_diseases=tuple(q.opsp_dise_code for q in person.qualifications if q.status == "active"),
-        acct_used_flag=str(data.get("acct_used_flag", "0")) == "1",
+        acct_used_flag=kept["acct_used_flag"] == "1",
         account_balance=insurance.balc,
         stay=so_far,
     )
     result = engine.settle(lines, catalogue, ctx, acc)
-    if "medfee_sumamt" in data and inputs.amount(data, "medfee_sumamt") != result.medfee_sumamt:
-        raise YidiError(MISMATCH, field="medfee_sumamt", given=data["medfee_sumamt"], expected=result.medfee_sumamt)
-    return Prepared(visit, insurance, fees, result, service_date, category, rows)
+    given = inputs.optional_amount(data, "medfee_sumamt")
+    if given is not None and given != result.medfee_sumamt:
+        raise YidiError(MISMATCH, field="medfee_sumamt", given=given, expected=result.medfee_sumamt)
+    return Prepared(visit, insurance, fees, result, service_date, category, rows, kept)
 
 
 def _stay_so_far(session: Session, visit: Visit, year: int) -> engine.StaySoFar | None:
@@ -360,6 +364,7 @@ def _record(p: Prepared, call: Call, med_type: str) -> Settlement:
         setldetail=_detail_json(r),
         increments={k: str(v) for k, v in r.increments.items()},
         category=p.category.value,
+        **p.kept,
     )
 
 
@@ -384,7 +389,7 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
         .where(FeeRecord.id.in_([f.id for f in p.fees]))
         .values(status="settled", setl_id=record.setl_id)
     )
-    if p.visit.kind == "outpatient" or p.visit.status == "discharged" or str(data.get("mid_setl_flag", "0")) != "1":
+    if p.visit.kind == "outpatient" or p.visit.status == "discharged" or record.mid_setl_flag != "1":
         p.visit.status = "settled"
     p.visit.version += 1
     session.flush()
@@ -441,6 +446,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
                 "year",
                 "service_date",
                 "category",
+                "psn_setlway",
             )
         },
         **{k: -getattr(original, k) for k in MONEY_FIELDS},

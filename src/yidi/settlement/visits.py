@@ -22,6 +22,7 @@ from yidi.parameters.store import default_store
 from yidi.people.models import Insurance, Person
 from yidi.people.service import get_person
 from yidi.reference.service import get_institution
+from yidi.settlement import care
 from yidi.settlement.inputs import BAD_INPUT, STATE, Call
 from yidi.settlement.models import FeeRecord, Visit, VisitDiagnosis
 from yidi.settlement.presence import require_identified
@@ -94,13 +95,9 @@ def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str
         med_type=med_type,
         ipt_otp_no=number,
         begntime=begntime,
-        dise_codg=inputs.text(data, "dise_codg", required=False, max_len=30) or None,
-        dept_code=inputs.text(
-            data, "dept_code" if kind == "outpatient" else "adm_dept_codg", required=False, max_len=30
-        )
-        or None,
         status="registered",
         created_msgid=call.msgid,
+        **care.read(data, care.VISIT),
     )
     session.add(visit)
     session.flush()
@@ -115,12 +112,12 @@ def update_visit(session: Session, call: Call, data: dict[str, Any]) -> dict[str
     visit = own_visit(session, call, inputs.text(data, "mdtrt_id", max_len=30), lock=True)
     if visit.status not in ("registered", "discharged"):
         raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="change / 修改")
-    if data.get("med_type"):
-        visit.med_type = inputs.text(data, "med_type", max_len=6)
-    if data.get("dise_codg"):
-        visit.dise_codg = inputs.text(data, "dise_codg", max_len=30)
-    if data.get("begntime"):
-        visit.begntime = not_in_future(latest_time(call), inputs.time(data, "begntime"), "begntime") or visit.begntime
+    # A field left out (or blank) keeps what the visit holds.
+    visit.med_type = inputs.text(data, "med_type", required=False, max_len=6) or visit.med_type
+    begntime = inputs.time(data, "begntime", required=False)
+    visit.begntime = not_in_future(latest_time(call), begntime, "begntime") or visit.begntime
+    for column, value in care.read(data, care.VISIT).items():
+        setattr(visit, column, value)
     visit.version += 1
     return {}
 
@@ -145,10 +142,14 @@ def discharge(session: Session, call: Call, data: dict[str, Any], undo: bool = F
         raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="discharge / 出院")
     if undo:
         visit.status, visit.endtime = "registered", None
+        for kept in care.DISCHARGE_ONLY:  # the discharge no longer stands, nor what was said of it
+            setattr(visit, kept.column, None)
     else:
         visit.endtime = not_in_future(latest_time(call), inputs.time(info, "endtime"), "endtime")
         if visit.endtime is not None and visit.endtime < visit.begntime:
             raise YidiError(BAD_INPUT, field="endtime", problem="before begntime / 早于入院时间")
+        for column, value in care.read(info, care.DISCHARGE).items():
+            setattr(visit, column, value)
         visit.status = "discharged"
     visit.version += 1
     return {}
@@ -237,9 +238,11 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
         visits[mdtrt_id] = visit
         if visit.status not in ("registered", "discharged"):
             raise YidiError(STATE, mdtrt_id=mdtrt_id, status=visit.status, action="upload fees / 上传费用")
-        when = not_in_future(latest, inputs.time(row, "fee_ocur_time"), f"feedetail[{n}].fee_ocur_time")
+        where = f"feedetail[{n}].fee_ocur_time"
+        when = not_in_future(latest, inputs.time(row, "fee_ocur_time", field=where), where)
         assert when is not None
         parsed.append((visit, row, when, *_line_amounts(row, n, bounds)))
+    kept = [care.read(row, care.FEE_LINE, where=f"feedetail[{n}].", every=True) for n, row in enumerate(rows)]
     # One query for the lines already uploaded to these visits (duplicates, refunds, the visit's total).
     stmt = select(FeeRecord).where(FeeRecord.mdtrt_id.in_(list(visits)))
     existing = {(f.mdtrt_id, f.feedetl_sn): f for f in session.scalars(stmt)}
@@ -267,7 +270,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
         by_day[(visit.mdtrtarea_admvs, when.date())].add(inputs.text(row, "med_list_codg", max_len=50))
     entries = {key: items_at(session, key[0], codes, key[1]) for key, codes in by_day.items()}
     records = []
-    for visit, row, when, total, cnt, pric in parsed:
+    for n, (visit, row, when, total, cnt, pric) in enumerate(parsed):
         code = inputs.text(row, "med_list_codg", max_len=50)
         item = entries[(visit.mdtrtarea_admvs, when.date())].get(code)
         entry = as_entry(item) if item else None
@@ -297,6 +300,7 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
                 chrgitm_lv=split.chrgitm_lv,
                 status="active",
                 setl_id=None,
+                **kept[n],
             )
         )
         out.append(
@@ -357,8 +361,9 @@ def cancel_fees(
 
 
 def record_diagnoses(session: Session, call: Call, mdtrt_id: str, rows: Any) -> None:
-    """Keep the diseinfo rows sent with 2203/2401/2402/2403; a later list replaces the earlier one."""
-    if rows is None:
+    """Keep the diseinfo rows sent with 2203/2401/2402/2403; a later list replaces the earlier one (an empty list
+    empties it), a list left out or blank keeps it."""
+    if inputs.blank(rows):
         return
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise YidiError(BAD_INPUT, field="diseinfo", problem="must be a list of objects / 应为对象数组")
@@ -368,15 +373,29 @@ def record_diagnoses(session: Session, call: Call, mdtrt_id: str, rows: Any) -> 
     for old in session.scalars(select(VisitDiagnosis).where(VisitDiagnosis.mdtrt_id == visit.mdtrt_id)):
         session.delete(old)
     for n, row in enumerate(rows):
-        session.add(
-            VisitDiagnosis(
-                mdtrt_id=visit.mdtrt_id,
-                source=call.infno,
-                diag_type=inputs.text(row, "diag_type", max_len=3),
-                diag_srt_no=inputs.text(row, "diag_srt_no", required=False, max_len=5) or str(n + 1),
-                diag_code=inputs.text(row, "diag_code", max_len=30),
-                diag_name=inputs.text(row, "diag_name", max_len=255),
-                diag_time=inputs.text(row, "diag_time", required=False, max_len=19) or None,
-                vali_flag=inputs.text(row, "vali_flag", required=False, max_len=1) or "1",
-            )
-        )
+        session.add(VisitDiagnosis(mdtrt_id=visit.mdtrt_id, source=call.infno, **_diagnosis(row, n)))
+
+
+def _diagnosis(row: dict[str, Any], n: int) -> dict[str, Any]:
+    """Row `n` of diseinfo, bounded by the specification's lengths except diag_code and diag_name (20 and 100
+    there), which keep yidi's earlier bounds 30 and 255 so that nothing accepted before is refused now; the time
+    normalised to yyyy-MM-dd HH:mm:ss in Beijing."""
+    where = f"diseinfo[{n}]."
+
+    def field(name: str, max_len: int, required: bool = False) -> str | None:
+        return inputs.text(row, name, required=required, max_len=max_len, field=where + name) or None
+
+    diag_time = inputs.time(row, "diag_time", required=False, field=where + "diag_time")
+    return {
+        "diag_type": field("diag_type", 3, True),
+        "diag_srt_no": field("diag_srt_no", 5) or str(n + 1),
+        "diag_code": field("diag_code", 30, True),
+        "diag_name": field("diag_name", 255, True),
+        "diag_time": diag_time.strftime("%Y-%m-%d %H:%M:%S") if diag_time else None,
+        "vali_flag": field("vali_flag", 1) or "1",
+        "maindiag_flag": field("maindiag_flag", 3),
+        "adm_cond": field("adm_cond", 500),
+        "diag_dept": field("diag_dept", 50),
+        "dise_dor_no": field("dise_dor_no", 30),
+        "dise_dor_name": field("dise_dor_name", 50),
+    }
