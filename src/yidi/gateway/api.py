@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request, Response
@@ -10,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from yidi.core.principal import Audience
 from yidi.core.web import database
-from yidi.gateway import service
+from yidi.gateway import service, wire
 from yidi.security.access import SecureRouter, allow, signed_request
 
 router = SecureRouter(tags=["gateway 国家接口"])
@@ -34,6 +33,6 @@ async def call_service(request: Request) -> Any:
             media_type="application/octet-stream",
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
-    # The answer holds only text, numbers and lists: serialised directly, without FastAPI's generic encoder.
-    text = json.dumps(answer, ensure_ascii=False, default=str)  # Decimal and dates as their text, never float
+    # Typed as the national platform types it (amounts as JSON numbers, unknown values null): see gateway.wire.
+    text = wire.dumps(answer)
     return Response(text.encode("utf-8"), media_type="application/json")

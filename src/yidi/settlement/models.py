@@ -121,6 +121,7 @@ class Settlement(Base):
     setldetail: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     increments: Mapped[dict[str, str]] = mapped_column(JSON)  # accumulator key → amount (as text)
     category: Mapped[str] = mapped_column(String(20))  # filing category that set the ratio
+    mdtrt_cert_type: Mapped[str | None] = mapped_column(String(3))  # certificate shown at settlement (01/02/03)
 
 
 class Accumulator(Base):

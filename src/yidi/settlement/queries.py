@@ -13,7 +13,7 @@ from yidi.people.models import Person
 from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import FeeRecord, Settlement, Visit, VisitDiagnosis
 from yidi.settlement.service import _accumulators, _setlinfo
-from yidi.settlement.visits import own_visit
+from yidi.settlement.visits import _person_insurance, own_visit
 
 
 def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
@@ -21,7 +21,8 @@ def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict
     s = session.get(Settlement, inputs.text(data, "setl_id", max_len=30))
     if s is None or s.fixmedins_code != call.fixmedins_code or s.psn_no != inputs.text(data, "psn_no", max_len=30):
         raise YidiError(NOT_FOUND, what="结算 / settlement", key=str(data.get("setl_id")))
-    return _setlinfo(s)
+    _, insurance = _person_insurance(session, s.psn_no, s.insutype)
+    return _setlinfo(s, insurance)
 
 
 def query_visits(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,32 @@
+"""national-interface outputs: the person's ethnicity (naty) and the certificate shown at settlement
+
+Revision ID: 0011
+Revises: 0009
+Create Date: 2026-12-08 12:00:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0011"
+down_revision: str | None = "0009"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Nullable: persons enrolled before carry no ethnicity, settlements before carry no certificate type; the
+    # answers say null for them rather than guess.
+    with op.batch_alter_table("person") as batch:
+        batch.add_column(sa.Column("naty", sa.String(length=3), nullable=True))
+    with op.batch_alter_table("settlement") as batch:
+        batch.add_column(sa.Column("mdtrt_cert_type", sa.String(length=3), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("settlement") as batch:
+        batch.drop_column("mdtrt_cert_type")
+    with op.batch_alter_table("person") as batch:
+        batch.drop_column("naty")
