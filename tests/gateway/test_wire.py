@@ -494,7 +494,9 @@ def test_dumps_writes_decimals_digit_for_digit() -> None:
 def test_answers_are_kept_with_the_id_number_masked_and_every_identifier_exact() -> None:
     from yidi.gateway.service import _kept_answer
 
-    answer = {"output": {"baseinfo": {"certno": OUT_CERTNO, "psn_no": OUT_CERTNO}, "insuinfo": [{"certno": "x"}]}}
+    answer: dict[str, Any] = {
+        "output": {"baseinfo": {"certno": OUT_CERTNO, "psn_no": OUT_CERTNO}, "insuinfo": [{"certno": "x"}]}
+    }
     kept = _kept_answer(answer)
     assert kept["output"]["baseinfo"] == {"certno": "450602********9696", "psn_no": OUT_CERTNO}
     assert kept["output"]["insuinfo"] == [{"certno": "x"}] and answer["output"]["baseinfo"]["certno"] == OUT_CERTNO
