@@ -294,9 +294,13 @@ def inpatient_day(d: Day) -> dict[str, Any]:
     return {"first": first, "reversal": reversal, "second": second}
 
 
-def test_a_whole_day_answers_every_numeric_field_as_a_number_or_null(day: Day) -> None:
-    out = outpatient_day(day)
-    inpatient_day(day)
+def test_a_whole_day_answers_every_numeric_field_as_a_number_or_null(
+    day: Day, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="yidi.gateway.wire"):
+        out = outpatient_day(day)
+        inpatient_day(day)
+    assert [r.getMessage() for r in caplog.records if r.name == "yidi.gateway.wire"] == []  # no field fell to null
     assert len(day.texts) >= 30 and day.numbers > 300  # the checks above ran over a real day's answers
     for infno, text in day.texts:
         for key in wire.REGISTRY:
@@ -359,7 +363,16 @@ def test_setlinfo_carries_the_person_the_certificate_and_every_fund(day: Day) ->
         assert info["medins_setl_id"]
     assert out["pre"]["setlinfo"]["setl_id"] is None  # a pre-settlement has no settlement id
     settled, reversal = out["settled"]["setlinfo"], out["reversal"]["setlinfo"]
-    assert out["query"]["setlinfo"] == settled  # 5203 answers the settlement as 2207 did
+    query = out["query"]["setlinfo"]
+    assert {k: v for k, v in query.items() if k in settled} == settled  # 5203 answers the settlement as 2207 did
+    assert (query["psn_pay"], query["cash_payamt"]) == (settled["psn_part_amt"], settled["psn_cash_pay"])
+    assert (query["begndate"], query["enddate"], query["year"], query["refd_setl_flag"]) == (
+        "2025-06-03",
+        "2025-06-03",
+        "2025",
+        "0",
+    )
+    assert reversal["pdn_cash_pay"] == reversal["psn_cash_pay"] == -settled["psn_cash_pay"]  # 2208's spelling too
     assert reversal["setl_id"] != settled["setl_id"]
     assert reversal["medfee_sumamt"] == -settled["medfee_sumamt"] == Decimal("-345.00")
     assert reversal["hifp_pay"] == -settled["hifp_pay"] and reversal["hifp_pay"] < 0
@@ -453,12 +466,13 @@ def test_numbers_by_kind() -> None:
     assert str(wire.number("0.123456", price)) == "0.123456"  # a price keeps its six places
     assert str(wire.number("0.8300", ratio)) == "0.8300" and str(wire.number(Decimal("0.1"), ratio)) == "0.1"
     assert str(wire.number(0.1, amount)) == "0.10"  # a float read back from a JSON column: its shortest text
+    assert str(wire.number("1E+2", price)) == "100" and str(wire.number("2E+1", amount)) == "20.00"  # normalized
     assert wire.number("", amount) is None and wire.number("  ", amount) is None and wire.number(None, amount) is None
     assert wire.kind_of("pric_uplmt_amt") is price and wire.kind_of("some_new_amt") is amount
     assert wire.kind_of("insutype") is None and wire.kind_of("cvlserv_flag") is None and wire.kind_of("naty") is None
 
 
-@pytest.mark.parametrize("bad", ["abc", "1e5", "NaN", "1,234.56", "+1", True, [1], {"a": 1}, Decimal("NaN")])
+@pytest.mark.parametrize("bad", ["abc", "1e", "NaN", "1,234.56", "+1", True, [1], {"a": 1}, Decimal("NaN")])
 def test_a_non_number_in_a_numeric_field_is_logged_and_sent_as_null(
     bad: object, caplog: pytest.LogCaptureFixture
 ) -> None:

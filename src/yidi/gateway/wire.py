@@ -108,7 +108,9 @@ REGISTRY: dict[str, Kind] = {
 # (pric_uplmt_amt is a price).
 _AMOUNT_ENDINGS = ("amt", "_pay")
 
-_PLAIN_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?", re.ASCII)  # what yidi writes: no sign "+", exponent, commas
+# What str(Decimal) writes: digits, a point, and an exponent for a normalized value (a price of 100 read back from
+# the database is Decimal("1E+2")). No "+" sign, no thousands separators, no NaN or Infinity.
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:E[-+]?[0-9]+)?", re.ASCII | re.IGNORECASE)
 _CENT = Decimal("0.01")
 
 
@@ -159,7 +161,7 @@ def number(value: Any, kind: Kind, where: str = "") -> Decimal | None:
         parsed = Decimal(value)
     elif isinstance(value, float):  # only from a JSON column read back: its shortest text, never its binary value
         parsed = Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
-    elif isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value.strip()):
+    elif isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value.strip()):
         try:
             parsed = Decimal(value.strip())
         except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
@@ -172,6 +174,8 @@ def number(value: Any, kind: Kind, where: str = "") -> Decimal | None:
             extra={"field": where, "kind": kind.value, "value": repr(value)[:60]},
         )
         return None
+    if parsed.as_tuple().exponent > 0:  # type: ignore[operator]  # finite here, so an int
+        parsed = parsed.quantize(Decimal(1))  # 100, not 1E+2: a HIS reads plain decimals
     if kind is Kind.AMOUNT:
         amount = parsed.quantize(_CENT, rounding=ROUND_HALF_UP)
         if amount != parsed:

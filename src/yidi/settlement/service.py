@@ -497,7 +497,10 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
     visit.status = "discharged" if visit.kind == "inpatient" and visit.endtime else "registered"
     session.flush()
     call.audit(session, "settlement.cancel", "settlement", original.setl_id, {"reversal_setl_id": reversal.setl_id})
-    return _setlinfo(reversal, insurance)
+    answer = _setlinfo(reversal, insurance)
+    # 2208's table spells the cash share pdn_cash_pay (both public copies of it): sent under both names.
+    answer["setlinfo"]["pdn_cash_pay"] = answer["setlinfo"]["psn_cash_pay"]
+    return answer
 
 
 def _later_in_stay(session: Session, original: Settlement) -> bool:
