@@ -472,7 +472,9 @@ def test_numbers_by_kind() -> None:
     assert wire.kind_of("insutype") is None and wire.kind_of("cvlserv_flag") is None and wire.kind_of("naty") is None
 
 
-@pytest.mark.parametrize("bad", ["abc", "1e", "NaN", "1,234.56", "+1", True, [1], {"a": 1}, Decimal("NaN")])
+@pytest.mark.parametrize(
+    "bad", ["abc", "1e", "1E+999999", "9" * 29, "NaN", "1,234.56", "+1", True, [1], {"a": 1}, Decimal("NaN")]
+)
 def test_a_non_number_in_a_numeric_field_is_logged_and_sent_as_null(
     bad: object, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -152,38 +152,41 @@ def number(value: Any, kind: Kind, where: str = "") -> Decimal | None:
     """One numeric field's value on the wire: None for "" or None (and, logged, for anything not a number)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    parsed: Decimal | None
-    if isinstance(value, bool):  # a bool is an int to Python, never a number to the interface
-        parsed = None
-    elif isinstance(value, Decimal):
-        parsed = value if value.is_finite() else None
-    elif isinstance(value, int):
-        parsed = Decimal(value)
-    elif isinstance(value, float):  # only from a JSON column read back: its shortest text, never its binary value
-        parsed = Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
-    elif isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value.strip()):
-        try:
-            parsed = Decimal(value.strip())
-        except InvalidOperation:  # pragma: no cover - the pattern admits only plain decimals
-            parsed = None
-    else:
-        parsed = None
+    try:
+        parsed = _decimal(value)
+        if parsed is not None and parsed.as_tuple().exponent > 0:  # type: ignore[operator]  # finite: an int
+            parsed = parsed.quantize(Decimal(1))  # 100, not 1E+2: a HIS reads plain decimals
+        exact = parsed
+        if parsed is not None and kind is Kind.AMOUNT:
+            parsed = parsed.quantize(_CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:  # beyond the decimal context (1E+999999, 29 digits): no number an answer can carry
+        parsed = exact = None
     if parsed is None:
         log.error(
             "a numeric field of a gateway answer holds no number; sent as null",
             extra={"field": where, "kind": kind.value, "value": repr(value)[:60]},
         )
         return None
-    if parsed.as_tuple().exponent > 0:  # type: ignore[operator]  # finite here, so an int
-        parsed = parsed.quantize(Decimal(1))  # 100, not 1E+2: a HIS reads plain decimals
-    if kind is Kind.AMOUNT:
-        amount = parsed.quantize(_CENT, rounding=ROUND_HALF_UP)
-        if amount != parsed:
-            log.error(
-                "an amount of a gateway answer has more than two decimals; rounded half up",
-                extra={"field": where, "value": str(parsed)},
-            )
-        parsed = amount
+    if parsed != exact:
+        log.error(
+            "an amount of a gateway answer has more than two decimals; rounded half up",
+            extra={"field": where, "value": str(exact)},
+        )
     if parsed.is_zero():
         parsed = abs(parsed)  # a reversal of 0.00 is 0.00, not -0.00
     return parsed
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """The value as a finite Decimal, or None when it is not a number."""
+    if isinstance(value, bool):  # a bool is an int to Python, never a number to the interface
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):  # only from a JSON column read back: its shortest text, never its binary value
+        return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
+    if isinstance(value, str) and _DECIMAL_TEXT.fullmatch(value.strip()):
+        return Decimal(value.strip())
+    return None
