@@ -7,6 +7,7 @@ import datetime as dt
 import re
 import shutil
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,7 @@ def _settle_input(psn_no: str, mdtrt_id: str, total: str, mid: str) -> dict[str,
     }
 
 
-def _cum(client: GatewayClient, psn_no: str, region: str, month: dt.date) -> dict[str, str]:
+def _cum(client: GatewayClient, psn_no: str, region: str, month: dt.date) -> dict[str, Decimal]:
     rows = client.call("5206", {"data": {"psn_no": psn_no, "cum_ym": month.strftime("%Y%m")}}, region)["cuminfo"]
     return {c["cum_type_code"]: c["cum"] for c in rows}
 
@@ -204,7 +205,7 @@ def test_xiantao_to_qianjiang_needs_an_institution_opened_for_cross_region_care(
         s.add(InstitutionService(fixmedins_code=QJ_HOSP, service="outpatient", begndate=dt.date(2020, 1, 1)))
     forget_institutions(db.engine)
     settled = client.call("2207", settle, "429004")["setlinfo"]
-    assert settled["medfee_sumamt"] == "100.00" and settled["setl_id"]
+    assert settled["medfee_sumamt"] == Decimal("100.00") and settled["setl_id"]
 
 
 # -- 2. one stay is one case: a mid-stay settlement and the final one --------------------------------------------
@@ -233,10 +234,18 @@ def test_a_mid_stay_settlement_and_the_final_one_are_one_stay_with_one_deductibl
     client.call("2301", {"feedetail": [{**first, "psn_no": LH_PSN}]}, "411100")
     mid = _settle_input(LH_PSN, mdtrt_id, "500.00", "1")
     pre = client.call("2303", mid, "411100")["setlinfo"]
-    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["psn_part_amt"]) == ("500.00", "0.00", "500.00")
+    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["psn_part_amt"]) == (
+        Decimal("500.00"),
+        Decimal("0.00"),
+        Decimal("500.00"),
+    )
     mid_setl = client.call("2304", mid, "411100")["setlinfo"]
-    assert (mid_setl["act_pay_dedc"], mid_setl["hifp_pay"], mid_setl["psn_part_amt"]) == ("500.00", "0.00", "500.00")
-    assert _cum(client, LH_PSN, "411100", clock.now().date())["inpatient.stays"] == "1"
+    assert (mid_setl["act_pay_dedc"], mid_setl["hifp_pay"], mid_setl["psn_part_amt"]) == (
+        Decimal("500.00"),
+        Decimal("0.00"),
+        Decimal("500.00"),
+    )
+    assert _cum(client, LH_PSN, "411100", clock.now().date())["inpatient.stays"] == Decimal("1")
 
     second = line(
         "2", ACARBOSE, f"{admitted + dt.timedelta(days=2)} 10:00:00", "3000.00", "1200", "2.5", mdtrt_id=mdtrt_id
@@ -245,15 +254,19 @@ def test_a_mid_stay_settlement_and_the_final_one_are_one_stay_with_one_deductibl
     endtime = _discharge(client, LH_PSN, mdtrt_id, "411100")
     final = _settle_input(LH_PSN, mdtrt_id, "3000.00", "0")
     pre = client.call("2303", final, "411100")["setlinfo"]
-    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["psn_part_amt"]) == ("200.00", "2324.00", "676.00")
+    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["psn_part_amt"]) == (
+        Decimal("200.00"),
+        Decimal("2324.00"),
+        Decimal("676.00"),
+    )
     final_setl = client.call("2304", final, "411100")["setlinfo"]
     assert (final_setl["act_pay_dedc"], final_setl["hifp_pay"], final_setl["psn_part_amt"]) == (
-        "200.00",
-        "2324.00",
-        "676.00",
+        Decimal("200.00"),
+        Decimal("2324.00"),
+        Decimal("676.00"),
     )
     cum = _cum(client, LH_PSN, "411100", endtime.date())
-    assert (cum["inpatient.stays"], cum["basic.fund"]) == ("1", "2324.00")
+    assert (cum["inpatient.stays"], cum["basic.fund"]) == (Decimal("1"), Decimal("2324.00"))
 
     # Cancelling goes backwards: the mid-stay settlement not while the final one stands.
     mid_cancel = {"data": {"mdtrt_id": mdtrt_id, "setl_id": mid_setl["setl_id"], "psn_no": LH_PSN}}
@@ -261,16 +274,20 @@ def test_a_mid_stay_settlement_and_the_final_one_are_one_stay_with_one_deductibl
         client.call("2305", mid_cancel, "411100")
     # The final one cancelled and settled again: still one stay, the same remaining deductible.
     client.call("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": final_setl["setl_id"], "psn_no": LH_PSN}}, "411100")
-    assert _cum(client, LH_PSN, "411100", endtime.date())["inpatient.stays"] == "1"
+    assert _cum(client, LH_PSN, "411100", endtime.date())["inpatient.stays"] == Decimal("1")
     again = client.call("2304", final, "411100")["setlinfo"]
-    assert (again["act_pay_dedc"], again["hifp_pay"]) == ("200.00", "2324.00")
+    assert (again["act_pay_dedc"], again["hifp_pay"]) == (Decimal("200.00"), Decimal("2324.00"))
     # Both cancelled (last first), the stay settled once at discharge: the same fund payment.
     client.call("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": again["setl_id"], "psn_no": LH_PSN}}, "411100")
     client.call("2305", mid_cancel, "411100")
-    assert _cum(client, LH_PSN, "411100", endtime.date())["inpatient.stays"] == "0"
+    assert _cum(client, LH_PSN, "411100", endtime.date())["inpatient.stays"] == Decimal("0")
     whole = client.call("2304", _settle_input(LH_PSN, mdtrt_id, "3500.00", "0"), "411100")["setlinfo"]
-    assert (whole["act_pay_dedc"], whole["hifp_pay"], whole["psn_part_amt"]) == ("700.00", "2324.00", "1176.00")
-    assert _cum(client, LH_PSN, "411100", endtime.date())["inpatient.stays"] == "1"
+    assert (whole["act_pay_dedc"], whole["hifp_pay"], whole["psn_part_amt"]) == (
+        Decimal("700.00"),
+        Decimal("2324.00"),
+        Decimal("1176.00"),
+    )
+    assert _cum(client, LH_PSN, "411100", endtime.date())["inpatient.stays"] == Decimal("1")
 
 
 # -- 3. pool_prop_selfpay rounds half up, as money does ----------------------------------------------------------
@@ -292,8 +309,12 @@ def test_pool_prop_selfpay_rounds_half_up(http: TestClient, db: Database) -> Non
     for infno in ("2303", "2304"):
         out = client.call(infno, payload, "110000")
         info = out["setlinfo"]
-        assert (info["act_pay_dedc"], info["hifp_pay"], info["psn_part_amt"]) == ("1300.00", "70500.00", "10800.00")
-        assert info["pool_prop_selfpay"] == "0.8813", info["pool_prop_selfpay"]
+        assert (info["act_pay_dedc"], info["hifp_pay"], info["psn_part_amt"]) == (
+            Decimal("1300.00"),
+            Decimal("70500.00"),
+            Decimal("10800.00"),
+        )
+        assert info["pool_prop_selfpay"] == Decimal("0.8813"), info["pool_prop_selfpay"]
         assert out["setldetail"][0]["setl_proc_info"].endswith("支付比例0.8813")
 
 
@@ -310,7 +331,7 @@ def test_funds_yidi_does_not_settle_are_zero_and_documented(http: TestClient, db
     client.call("2301", {"feedetail": [fee]}, "110000")
     _discharge(client, BJ_PSN, mdtrt_id, "110000")
     info = client.call("2304", _settle_input(BJ_PSN, mdtrt_id, "5000.00", "0"), "110000")["setlinfo"]
-    assert {k: info[k] for k in NOT_SETTLED} == dict.fromkeys(NOT_SETTLED, "0.00")
+    assert {k: info[k] for k in NOT_SETTLED} == dict.fromkeys(NOT_SETTLED, Decimal("0.00"))
     section = README.read_text(encoding="utf-8").split("## Direct settlement and the gateway", 1)[1]
     section = re.split(r"\n## ", section, maxsplit=1)[0]
     missing = [k for k in NOT_SETTLED if f"`{k}`" not in section]

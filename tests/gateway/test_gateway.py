@@ -87,7 +87,7 @@ def outpatient(
     person = client.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno, "psn_cert_type": "01"}})
     psn_no = person["baseinfo"]["psn_no"]
     region = person["insuinfo"][0]["insuplc_admdvs"]
-    assert person["baseinfo"]["certno"] == certno[:6] + "********" + certno[-4:]  # masked for the institution
+    assert person["baseinfo"]["certno"] == certno  # the institution presented the person's own ID number
     reg = client.call(
         "2201",
         {
@@ -153,10 +153,20 @@ def test_e1_langfang_retiree_chronic_in_beijing(http: TestClient, db: Database) 
     ]
     _, region, flow = outpatient(client, "131002195101109749", "2022-07-01", "14", "M01600", lines, "E1")
     pre = flow["pre"]
-    assert (pre["medfee_sumamt"], pre["preselfpay_amt"], pre["inscp_scp_amt"]) == ("64.29", "3.18", "61.11")
-    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["psn_part_amt"]) == ("0.00", "48.89", "15.40")
+    assert (pre["medfee_sumamt"], pre["preselfpay_amt"], pre["inscp_scp_amt"]) == (
+        Decimal("64.29"),
+        Decimal("3.18"),
+        Decimal("61.11"),
+    )
+    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["psn_part_amt"]) == (
+        Decimal("0.00"),
+        Decimal("48.89"),
+        Decimal("15.40"),
+    )
     settled = client.call("2207", flow["input"], region)["setlinfo"]  # type: ignore[arg-type]
-    assert settled["hifp_pay"] == "48.89" and settled["psn_cash_pay"] == "15.40" and settled["setl_id"]
+    assert (
+        settled["hifp_pay"] == Decimal("48.89") and settled["psn_cash_pay"] == Decimal("15.40") and settled["setl_id"]
+    )
 
 
 def test_e2_fangchenggang_hypertension_in_beijing(http: TestClient, db: Database) -> None:
@@ -171,10 +181,10 @@ def test_e2_fangchenggang_hypertension_in_beijing(http: TestClient, db: Database
     out = client.call("2207", flow["input"], region)  # type: ignore[arg-type]
     info = out["setlinfo"]
     assert (info["fulamt_ownpay_amt"], info["act_pay_dedc"], info["hifp_pay"], info["psn_part_amt"]) == (
-        "100.00",
-        "50.00",
-        "112.50",
-        "187.50",
+        Decimal("100.00"),
+        Decimal("50.00"),
+        Decimal("112.50"),
+        Decimal("187.50"),
     )
     assert [d["fund_pay_type"] for d in out["setldetail"]] == ["310100"]
 
@@ -185,7 +195,11 @@ def test_e8_beijing_retiree_outpatient_older_rules(http: TestClient) -> None:
     lines = [line("1", ACARBOSE, "2021-06-01 10:00:00", "2300.00", "1000", "2.3")]
     _, region, flow = outpatient(client, "110105195206069237", "2021-06-01", "11", None, lines, "E8")
     info = client.call("2207", flow["input"], region)["setlinfo"]  # type: ignore[arg-type]
-    assert (info["act_pay_dedc"], info["hifp_pay"], info["psn_part_amt"]) == ("1300.00", "800.00", "1500.00")
+    assert (info["act_pay_dedc"], info["hifp_pay"], info["psn_part_amt"]) == (
+        Decimal("1300.00"),
+        Decimal("800.00"),
+        Decimal("1500.00"),
+    )
 
 
 def _accumulators(db: Database, psn_no: str) -> dict[str, int]:
@@ -227,8 +241,8 @@ def test_cancel_restores_every_accumulator_and_allows_settling_again(http: TestC
     )["setlinfo"]
     assert (
         cancel["setl_id"] != first["setl_id"]
-        and cancel["hifp_pay"] == "-112.50"
-        and cancel["medfee_sumamt"] == "-200.00"
+        and cancel["hifp_pay"] == Decimal("-112.50")
+        and cancel["medfee_sumamt"] == Decimal("-200.00")
     )
     assert set(_accumulators(db, psn).values()) == {0}
     again = client.call("2207", flow["input"], region)["setlinfo"]  # type: ignore[arg-type]
@@ -345,15 +359,14 @@ def test_code_tables_sign_in_and_queries(http: TestClient, db: Database) -> None
     lines = [line("1", NIFEDIPINE, "2025-06-03 10:00:00", "200.00", "100", "2")]
     psn, region, flow = outpatient(client, "450602195409299696", "2025-06-03", "14", "M03900", lines, "Q1")
     setl = client.call("2207", flow["input"], region)["setlinfo"]  # type: ignore[arg-type]
-    assert (
-        client.call("5203", {"data": {"setl_id": setl["setl_id"], "psn_no": psn}}, region)["setlinfo"]["hifp_pay"]
-        == "112.50"
-    )
+    assert client.call("5203", {"data": {"setl_id": setl["setl_id"], "psn_no": psn}}, region)["setlinfo"][
+        "hifp_pay"
+    ] == Decimal("112.50")
     cum = {
         c["cum_type_code"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
-    assert cum["basic.fund"] == "112.50"
+    assert cum["basic.fund"] == Decimal("112.50")
     benefit = client.call(
         "2001",
         {
@@ -403,7 +416,7 @@ def test_inpatient_stay_admit_fees_discharge_settle_cancel(http: TestClient, db:
         for n in range(5)
     ]
     result = client.call("2301", {"feedetail": fees}, region)["result"]
-    assert [r["inscp_scp_amt"] for r in result] == ["2000.00"] * 5
+    assert [r["inscp_scp_amt"] for r in result] == [Decimal("2000.00")] * 5
     client.call("2302", {"data": [{"feedetl_sn": "4", "mdtrt_id": mdtrt_id, "psn_no": psn}]}, region)
     client.call(
         "2301",
@@ -442,25 +455,33 @@ def test_inpatient_stay_admit_fees_discharge_settle_cancel(http: TestClient, db:
         }
     }
     pre = client.call("2303", payload, region)["setlinfo"]
-    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["pool_prop_selfpay"]) == ("700.00", "7719.00", "0.8300")
+    assert (pre["act_pay_dedc"], pre["hifp_pay"], pre["pool_prop_selfpay"]) == (
+        Decimal("700.00"),
+        Decimal("7719.00"),
+        Decimal("0.8300"),
+    )
     out = client.call("2304", payload, region)
     info = out["setlinfo"]
-    assert info["hifp_pay"] == "7719.00" and info["psn_part_amt"] == "2281.00"
-    assert info["acct_pay"] == "2281.00" and info["psn_cash_pay"] == "0.00"  # the account (3,250.40) pays first
+    assert info["hifp_pay"] == Decimal("7719.00") and info["psn_part_amt"] == Decimal("2281.00")
+    assert info["acct_pay"] == Decimal("2281.00") and info["psn_cash_pay"] == Decimal(
+        "0.00"
+    )  # the account (3,250.40) pays first
     assert Decimal(info["balc"]) == Decimal("3250.40") - Decimal("2281.00")
     cum = {
         c["cum_type_code"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
-    assert cum["inpatient.stays"] == "1" and cum["basic.fund"] == "7719.00"
+    assert cum["inpatient.stays"] == Decimal("1") and cum["basic.fund"] == Decimal("7719.00")
     client.call("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn}}, region)
     cum = {
         c["cum_type_code"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
-    assert cum["inpatient.stays"] == "0" and cum["basic.fund"] == "0.00"
+    assert cum["inpatient.stays"] == Decimal("0") and cum["basic.fund"] == Decimal("0.00")
     again = client.call("2304", payload, region)["setlinfo"]
-    assert again["act_pay_dedc"] == "700.00" and again["balc"] == info["balc"]  # the stay is again the first one
+    assert (
+        again["act_pay_dedc"] == Decimal("700.00") and again["balc"] == info["balc"]
+    )  # the stay is again the first one
 
 
 def test_his_demo_plays_against_the_app(http: TestClient) -> None:
@@ -645,7 +666,7 @@ def test_diagnoses_5202_and_chronic_drug_records_5205(http: TestClient, db: Data
     drugs = client.call(
         "5205", {"data": {"psn_no": psn, "begntime": "2025-06-01 00:00:00", "endtime": "2025-06-30 23:59:59"}}, region
     )["feedetail"]
-    assert [(d["med_list_codg"], d["det_item_fee_sumamt"]) for d in drugs] == [(NIFEDIPINE, "200.00")]
+    assert [(d["med_list_codg"], d["det_item_fee_sumamt"]) for d in drugs] == [(NIFEDIPINE, Decimal("200.00"))]
 
 
 def test_a_call_is_one_transaction_and_a_failed_one_keeps_its_nonce(http: TestClient, db: Database) -> None:

@@ -145,7 +145,7 @@ def test_the_amount_is_count_times_price_to_the_fen(http: TestClient, db: Databa
     bad = line("1", ACARBOSE, "2025-06-05 10:00:00", "2000.00", "100000", "0.01", mdtrt_id=mdtrt_id, psn_no=PSN)
     _refused(client, "2204", {"feedetail": [bad]}, "feedetail[0].det_item_fee_sumamt")
     ok = line("2", ACARBOSE, "2025-06-05 10:00:00", "1000.01", "100000", "0.01", mdtrt_id=mdtrt_id, psn_no=PSN)
-    assert client.call("2204", {"feedetail": [ok]}, "411100")["result"][0]["det_item_fee_sumamt"] == "1000.01"
+    assert client.call("2204", {"feedetail": [ok]}, "411100")["result"][0]["det_item_fee_sumamt"] == Decimal("1000.01")
 
 
 def test_a_line_at_the_limit_is_accepted(http: TestClient, db: Database) -> None:  # noqa: F811
@@ -153,7 +153,9 @@ def test_a_line_at_the_limit_is_accepted(http: TestClient, db: Database) -> None
     client = his(http)
     mdtrt_id = _register(client, "2025-06-05", "LIM1")
     ok = line("1", ACARBOSE, "2025-06-05 10:00:00", "5000000.00", "1", "5000000", mdtrt_id=mdtrt_id, psn_no=PSN)
-    assert client.call("2204", {"feedetail": [ok]}, "411100")["result"][0]["det_item_fee_sumamt"] == "5000000.00"
+    assert client.call("2204", {"feedetail": [ok]}, "411100")["result"][0]["det_item_fee_sumamt"] == Decimal(
+        "5000000.00"
+    )
 
 
 def _inpatient_with_line(client: GatewayClient) -> str:
@@ -181,7 +183,7 @@ def test_a_refund_line_is_taken_off_its_original(http: TestClient, db: Database)
         init_feedetl_sn="1",
     )
     answer = client.call("2301", {"feedetail": [refund]}, "411100")["result"][0]
-    assert (answer["det_item_fee_sumamt"], answer["inscp_scp_amt"]) == ("-500.00", "-500.00")
+    assert (answer["det_item_fee_sumamt"], answer["inscp_scp_amt"]) == (Decimal("-500.00"), Decimal("-500.00"))
     client.call(
         "2402",
         {"dscginfo": {"mdtrt_id": mdtrt_id, "psn_no": PSN, "endtime": "2025-06-10 09:00:00"}, "diseinfo": []},
@@ -189,7 +191,11 @@ def test_a_refund_line_is_taken_off_its_original(http: TestClient, db: Database)
     )
     payload = {"data": {"psn_no": PSN, "mdtrt_id": mdtrt_id, "insutype": "310", "medfee_sumamt": "1500.00"}}
     info = client.call("2304", payload, "411100")["setlinfo"]
-    assert (info["medfee_sumamt"], info["act_pay_dedc"], info["hifp_pay"]) == ("1500.00", "700.00", "664.00")
+    assert (info["medfee_sumamt"], info["act_pay_dedc"], info["hifp_pay"]) == (
+        Decimal("1500.00"),
+        Decimal("700.00"),
+        Decimal("664.00"),
+    )
 
 
 def test_a_refund_in_another_batch_goes_with_its_line(http: TestClient, db: Database) -> None:  # noqa: F811
@@ -208,7 +214,11 @@ def test_a_refund_in_another_batch_goes_with_its_line(http: TestClient, db: Data
     payload = {"data": {**common, "insutype": "310", "chrg_bchno": "A"}}
     info = client.call("2304", payload, "411100")["setlinfo"]
     # 400.00 eligible, all under the first-stay deductible of 700: nothing from the fund.
-    assert (info["medfee_sumamt"], info["act_pay_dedc"], info["hifp_pay"]) == ("400.00", "400.00", "0.00")
+    assert (info["medfee_sumamt"], info["act_pay_dedc"], info["hifp_pay"]) == (
+        Decimal("400.00"),
+        Decimal("400.00"),
+        Decimal("0.00"),
+    )
 
 
 @pytest.mark.parametrize(

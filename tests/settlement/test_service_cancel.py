@@ -10,6 +10,7 @@ personal 10000 − 7360 − 1320 = 1,320.00, all from the account: balance 4100 
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from fastapi.testclient import TestClient
 
@@ -77,13 +78,13 @@ def test_cancel_restores_stays_fund_subsidy_and_account(http: TestClient, db: Da
     before = _accumulators(db, PSN)
     first = client.call("2304", payload, region)["setlinfo"]
     expected = {
-        "act_pay_dedc": "800.00",
-        "hifp_pay": "7360.00",
-        "cvlserv_pay": "1320.00",
-        "psn_part_amt": "1320.00",
-        "acct_pay": "1320.00",
-        "psn_cash_pay": "0.00",
-        "balc": "2780.00",
+        "act_pay_dedc": Decimal("800.00"),
+        "hifp_pay": Decimal("7360.00"),
+        "cvlserv_pay": Decimal("1320.00"),
+        "psn_part_amt": Decimal("1320.00"),
+        "acct_pay": Decimal("1320.00"),
+        "psn_cash_pay": Decimal("0.00"),
+        "balc": Decimal("2780.00"),
     }
     assert {k: first[k] for k in expected} == expected
     after_first = _accumulators(db, PSN)  # fen; the stay count is a count
@@ -94,7 +95,11 @@ def test_cancel_restores_stays_fund_subsidy_and_account(http: TestClient, db: Da
     }
     cancel = client.call("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": first["setl_id"], "psn_no": PSN}}, region)
     reversal = cancel["setlinfo"]
-    assert (reversal["hifp_pay"], reversal["cvlserv_pay"], reversal["acct_pay"]) == ("-7360.00", "-1320.00", "-1320.00")
+    assert (reversal["hifp_pay"], reversal["cvlserv_pay"], reversal["acct_pay"]) == (
+        Decimal("-7360.00"),
+        Decimal("-1320.00"),
+        Decimal("-1320.00"),
+    )
     assert {k: v for k, v in _accumulators(db, PSN).items() if v} == {k: v for k, v in before.items() if v}
     again = client.call("2304", payload, region)["setlinfo"]
     assert {k: again[k] for k in expected} == expected  # the stay is again the first; the balance was restored

@@ -3,7 +3,6 @@ institution requests only; always answers an envelope with HTTP 200 (see gateway
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import Request, Response
@@ -13,7 +12,7 @@ from yidi.core import clock
 from yidi.core.errors import YidiError
 from yidi.core.principal import Audience
 from yidi.core.web import database
-from yidi.gateway import edge, envelope, service
+from yidi.gateway import edge, envelope, service, wire
 from yidi.security.access import SecureRouter, allow, signed_request
 
 router = SecureRouter(tags=["gateway 国家接口"])
@@ -50,7 +49,7 @@ async def _call(request: Request, path_infno: str | None) -> Any:
         answer = await run_in_threadpool(service.handle_raw, database(request), signed, path_infno, limiter)
     except YidiError as exc:  # the signature or its nonce: nothing was written; an envelope, as for every refusal
         answer = envelope.answer("000000", clock.now(), clock.now(), None, service.error_text(exc))
-        text = json.dumps(answer, ensure_ascii=False)
+        text = wire.dumps(answer)
         return Response(
             text.encode("utf-8"), media_type="application/json", headers={"x-yidi-status": str(exc.http_status)}
         )
@@ -63,8 +62,8 @@ async def _call(request: Request, path_infno: str | None) -> Any:
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
     if answer.get("err_msg") == edge.RATE_LIMITED:
-        text = json.dumps(answer, ensure_ascii=False)
+        text = wire.dumps(answer)
         return Response(text.encode("utf-8"), media_type="application/json", headers={"x-yidi-status": "429"})
-    # The answer holds only text, numbers and lists: serialised directly, without FastAPI's generic encoder.
-    text = json.dumps(answer, ensure_ascii=False, default=str)  # Decimal and dates as their text, never float
+    # Typed as the national platform types it (amounts as JSON numbers, unknown values null): see gateway.wire.
+    text = wire.dumps(answer)
     return Response(text.encode("utf-8"), media_type="application/json")

@@ -9,7 +9,8 @@
 institution shared by every client of the process; `MsgIdGenerator` says what several processes need), signs
 the request, posts it and returns `output`; it raises `GatewayError` when `infcode` is not 0 **or** `err_msg` is
 not empty (some platforms answer 0 with an error message). `send` returns the whole answer and
-`replay` posts a stored envelope again under its original msgid (a retry after a timeout).
+`replay` posts a stored envelope again under its original msgid (a retry after a timeout). Numbers in answers
+(amounts, prices, ratios) come back as `Decimal`, never float.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import datetime as dt
 import json
 import secrets
 import threading
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -168,7 +170,8 @@ class GatewayClient:
         headers = signed_headers(self.key_id, self.key, "POST", PATH, body, scheme=self.scheme)
         response = self.http.post(PATH, content=body, headers={**headers, "content-type": "application/json"})
         response.raise_for_status()
-        answer: dict[str, Any] = response.json()
+        # Amounts arrive as JSON numbers: read as Decimal, digit for digit (a float is not an amount).
+        answer: dict[str, Any] = json.loads(response.content, parse_float=Decimal)
         return answer
 
     def send(

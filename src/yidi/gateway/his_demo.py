@@ -78,7 +78,7 @@ class Player:
 
 
 def _short(value: Any, limit: int = 400) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False, default=str)  # amounts arrive as Decimal: shown as their digits
     return text if len(text) <= limit else text[:limit] + " …"
 
 

@@ -52,6 +52,23 @@ def _kept(body: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
+_CERTNO_FIELDS = frozenset({"certno", "mdtrt_cert_no"})
+
+
+def _kept_answer(value: Any) -> Any:
+    """The answer as kept in the message log: the ID-number fields masked (a full number is given back only to
+    the institution that presented it, in 1101, which is not stored; a replay would carry the mask). Masked by
+    field, not over the whole text: a replay must give back every identifier exactly as first answered."""
+    if isinstance(value, dict):
+        return {
+            k: mask_certnos_in_text(v) if k in _CERTNO_FIELDS and isinstance(v, str) else _kept_answer(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_kept_answer(v) for v in value]
+    return value
+
+
 def _stored(
     session: Session, env: envelope.Envelope, body: dict[str, Any], received: dt.datetime
 ) -> dict[str, Any] | None:
@@ -79,7 +96,7 @@ def _log_row(env: envelope.Envelope, body: dict[str, Any], response: dict[str, A
         received_at=now,
         infcode=response["infcode"],
         request=_kept(body),
-        response=response,
+        response=_kept_answer(response),
         serial=secrets.randbelow(2**62),
     )
 

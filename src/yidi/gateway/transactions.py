@@ -20,7 +20,7 @@ from yidi.filing import interface as filing_tx
 from yidi.gateway import catalogue
 from yidi.gateway.messages import tombstone
 from yidi.people.models import Person
-from yidi.people.service import find_by_certno, get_person
+from yidi.people.service import age_on, find_by_certno, get_person
 from yidi.reference.models import Institution
 from yidi.security.evoucher import verify_evoucher
 from yidi.settlement import files, pharmacy, presence, queries, reconciliation, visits
@@ -80,6 +80,7 @@ def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
     cert_type = inputs.text(node, "mdtrt_cert_type", max_len=2)
     cert_no = inputs.text(node, "mdtrt_cert_no", max_len=600)
     person: Person | None
+    presented: str | None = None  # the ID number the institution showed, when it is the person's own
     if cert_type == "01":
         try:
             psn_no = verify_evoucher(cert_no, call.now)
@@ -98,7 +99,8 @@ def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
             )
         certno = inputs.text(node, "certno", required=False, max_len=50) or cert_no
         try:
-            person = find_by_certno(session, validate_certno(certno))
+            presented = validate_certno(certno)
+            person = find_by_certno(session, presented)
         except YidiError as exc:
             raise YidiError(BAD_INPUT, field="mdtrt_cert_no", problem=exc.message_en) from None
     else:
@@ -107,21 +109,21 @@ def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
         raise YidiError(NOT_FOUND, what="参保人员 / insured person", key="(certificate)")
     person = get_person(session, person.psn_no)
     presence.record_identification(session, call.fixmedins_code, person.psn_no, call.now)
-    age = (
-        call.now.date().year
-        - person.brdy.year
-        - ((call.now.month, call.now.day) < (person.brdy.month, person.brdy.day))
-    )
     return {
-        # The institution is neither the person nor their agency: the ID number is masked.
+        # An institution that read the person's own ID number off their ID or social security card (02, 03) gets
+        # that number back: the person was found by its keyed index, so it is theirs and nothing new is disclosed.
+        # An e-voucher (01) carries no ID number: the institution is neither the person nor their agency, and
+        # gets the mask.
         "baseinfo": {
             "psn_no": person.psn_no,
             "psn_cert_type": person.psn_cert_type,
-            "certno": person.certno_masked,
+            "certno": presented or person.certno_masked,
             "psn_name": person.psn_name,
             "gend": person.gend,
+            "naty": person.naty,
             "brdy": str(person.brdy),
-            "age": str(age),
+            "age": str(age_on(person.brdy, call.now.date())),
+            "exp_content": None,
         },
         "insuinfo": [
             {
@@ -131,9 +133,9 @@ def identify(session: Session, call: Call, data: dict[str, Any]) -> dict[str, An
                 "balc": str(i.balc),
                 "insuplc_admdvs": i.insuplc_admdvs,
                 "psn_insu_date": str(i.begndate),
-                "paus_insu_date": str(i.enddate) if i.enddate else "",
+                "paus_insu_date": str(i.enddate) if i.enddate else None,
                 "cvlserv_flag": "1" if i.civil_servant else "0",
-                "emp_name": i.emp_name or "",
+                "emp_name": i.emp_name,
             }
             for i in person.insurances
         ],

@@ -24,6 +24,7 @@ class Person(Base):
     certno_masked: Mapped[str] = mapped_column(String(50))
     psn_name: Mapped[str] = mapped_column(String(50))
     gend: Mapped[str] = mapped_column(String(1))  # 1 男, 2 女, 9 未说明
+    naty: Mapped[str | None] = mapped_column(String(3))  # 民族 (GB 3304: 01 汉族 …), when the agency recorded it
     brdy: Mapped[dt.date] = mapped_column(Date)
     tel: Mapped[str | None] = mapped_column(String(20))
     addr: Mapped[str | None] = mapped_column(String(200))

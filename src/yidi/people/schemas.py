@@ -60,6 +60,7 @@ class PersonIn(BaseModel):
     certno: str
     psn_cert_type: str = "01"
     gend: str | None = Field(None, pattern=r"^[129]$")
+    naty: str | None = Field(None, pattern=r"^[0-9]{2}$")  # 民族, GB 3304 (01 汉族 … 56, 97 其他, 98 外国血统)
     brdy: dt.date | None = None
     tel: str | None = Field(None, max_length=20)
     addr: str | None = Field(None, max_length=200)

@@ -39,6 +39,7 @@ def add_person(session: Session, data: PersonIn, now: dt.datetime) -> Person:
         certno_masked=mask_certno(data.certno),
         psn_name=data.psn_name,
         gend=data.gend,
+        naty=data.naty,
         brdy=data.brdy,
         tel=data.tel,
         addr=data.addr,
@@ -48,6 +49,11 @@ def add_person(session: Session, data: PersonIn, now: dt.datetime) -> Person:
     person.qualifications = [ChronicQualification(**q.model_dump()) for q in data.qualifications]
     session.add(person)
     return person
+
+
+def age_on(brdy: dt.date, day: dt.date) -> int:
+    """Age in whole years on `day` (a person born on 29 February turns a year older on 1 March)."""
+    return day.year - brdy.year - ((day.month, day.day) < (brdy.month, brdy.day))
 
 
 def get_person(session: Session, psn_no: str) -> Person:

@@ -8,12 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from yidi.core import inputs
+from yidi.core.clock import SHANGHAI
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.people.models import Person
+from yidi.reference.service import get_institution
 from yidi.settlement.inputs import BAD_INPUT, Call
 from yidi.settlement.models import FeeRecord, Settlement, Visit, VisitDiagnosis
 from yidi.settlement.service import _accumulators, _setlinfo
-from yidi.settlement.visits import own_visit
+from yidi.settlement.visits import _person_insurance, own_visit
 
 
 def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
@@ -21,7 +23,23 @@ def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict
     s = session.get(Settlement, inputs.text(data, "setl_id", max_len=30))
     if s is None or s.fixmedins_code != call.fixmedins_code or s.psn_no != inputs.text(data, "psn_no", max_len=30):
         raise YidiError(NOT_FOUND, what="结算 / settlement", key=str(data.get("setl_id")))
-    return _setlinfo(s)
+    _, insurance = _person_insurance(session, s.psn_no, s.insutype)
+    answer = _setlinfo(s, insurance)
+    info, visit = answer["setlinfo"], session.get(Visit, s.mdtrt_id)
+    assert visit is not None  # the settlement's foreign key
+    # The 5203 table adds the institution, the period and the flags to the 2207 one, and names the person's share
+    # and the cash psn_pay and cash_payamt: both names are sent, for a HIS written from either table.
+    info.update(
+        psn_pay=info["psn_part_amt"],
+        cash_payamt=info["psn_cash_pay"],
+        fixmedins_code=s.fixmedins_code,
+        fixmedins_name=get_institution(session, s.fixmedins_code).fixmedins_name,
+        begndate=str(visit.begntime.astimezone(SHANGHAI).date()),
+        enddate=str(s.service_date),  # the visit's day, or the stay's last day settled
+        refd_setl_flag="1" if s.status == "reversal" else "0",
+        year=str(s.year),
+    )
+    return answer
 
 
 def query_visits(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +97,15 @@ def query_accumulators(session: Session, call: Call, data: dict[str, Any]) -> di
     out = []
     for ins in person.insurances:
         for key, value in sorted(_accumulators(session, psn_no, ins.insutype, int(cum_ym[:4])).items()):
-            out.append({"insutype": ins.insutype, "cum_ym": cum_ym, "cum_type_code": key, "cum": str(value)})
+            out.append(
+                {
+                    "insutype": ins.insutype,
+                    "year": cum_ym[:4],
+                    "cum_ym": cum_ym,
+                    "cum_type_code": key,
+                    "cum": str(value),
+                }
+            )
     return {"cuminfo": out}
 
 

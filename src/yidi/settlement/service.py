@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from yidi.catalog.service import as_entry, items_at
 from yidi.core import inputs
+from yidi.core.clock import SHANGHAI
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.money import from_fen, to_fen
@@ -27,6 +28,7 @@ from yidi.filing.service import MED_TYPE_CARE, coverage_for
 from yidi.parameters.policy import FilingCategory
 from yidi.parameters.store import default_store
 from yidi.people.models import Insurance
+from yidi.people.service import age_on
 from yidi.reference.models import ChronicDisease, Institution, ServiceKind, SettlementLevel
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
@@ -288,25 +290,48 @@ MONEY_FIELDS = (
 )
 
 
-def _setlinfo(s: Settlement) -> dict[str, Any]:
-    info: dict[str, Any] = {k: str(getattr(s, k)) for k in (*MONEY_FIELDS, "balc")}
+def _setlinfo(s: Settlement, insurance: Insurance) -> dict[str, Any]:
+    """setlinfo as the specification lists it (2206/2207/2303/2304, the reversal records of 2208/2305, 5203).
+    Amounts are text here, as the message log stores them; the gateway's edge sends them as JSON numbers. Person
+    fields are the person's and insurance record's; the ID number is masked (the institution is not the person's
+    agency). A field yidi cannot know is None (null on the wire), never ""."""
+    person = insurance.person
+    day = s.setl_time.astimezone(SHANGHAI).date()
+    info: dict[str, Any] = {
+        "mdtrt_id": s.mdtrt_id,
+        "setl_id": s.setl_id or None,  # none for a pre-settlement (2206/2303)
+        "psn_no": s.psn_no,
+        "psn_name": person.psn_name,
+        "psn_cert_type": person.psn_cert_type,
+        "certno": person.certno_masked,
+        "gend": person.gend,
+        "naty": person.naty,
+        "brdy": str(person.brdy),
+        "age": str(age_on(person.brdy, day)),  # at the settlement time
+        "insutype": s.insutype,
+        "psn_type": insurance.psn_type,
+        "cvlserv_flag": "1" if insurance.civil_servant else "0",
+        "setl_time": s.setl_time.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+        "mdtrt_cert_type": s.mdtrt_cert_type,
+        "med_type": s.med_type,
+    }
+    info.update({k: str(getattr(s, k)) for k in MONEY_FIELDS})
     info.update(
-        setl_id=s.setl_id,
-        mdtrt_id=s.mdtrt_id,
-        psn_no=s.psn_no,
-        insutype=s.insutype,
-        med_type=s.med_type,
-        setl_time=s.setl_time.strftime("%Y-%m-%d %H:%M:%S"),
         pool_prop_selfpay=str(s.pool_prop_selfpay),
+        # Funds yidi does not run: enterprise supplementary (企业补充), hospital share, family mutual-aid account,
+        # and 伤残人员医疗保障基金 (hifdm_pay, for disabled servicemen: no such fund in any region's parameters).
         hifes_pay="0.00",
         hosp_part_amt="0.00",
         acct_mulaid_pay="0.00",
+        hifdm_pay="0.00",
+        balc=str(s.balc),
         medins_setl_id=s.msgid,
         clr_optins=s.insuplc_admdvs,
         clr_way="1",
         clr_type="11" if s.med_type in OUTPATIENT_TYPES else "21",
         insuplc_admdvs=s.insuplc_admdvs,
         mdtrtarea_admvs=s.mdtrtarea_admvs,
+        exp_content=None,
     )
     return {"setlinfo": info, "setldetail": s.setldetail}
 
@@ -373,7 +398,7 @@ def presettle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, A
     p = _prepare(session, call, data, lock=False)
     record = _record(p, call, inputs.text(data, "med_type", required=False, max_len=6) or p.visit.med_type)
     record.setl_id = ""
-    return _setlinfo(record)
+    return _setlinfo(record, p.insurance)
 
 
 def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
@@ -404,7 +429,7 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
             "psn_part_amt": str(record.psn_part_amt),
         },
     )
-    return _setlinfo(record)
+    return _setlinfo(record, p.insurance)
 
 
 def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str | None, psn_no: str) -> dict[str, Any]:
@@ -447,6 +472,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
                 "service_date",
                 "category",
                 "psn_setlway",
+                "mdtrt_cert_type",
             )
         },
         **{k: -getattr(original, k) for k in MONEY_FIELDS},
@@ -483,7 +509,10 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
     visit.status = "discharged" if visit.kind == "inpatient" and visit.endtime else "registered"
     session.flush()
     call.audit(session, "settlement.cancel", "settlement", original.setl_id, {"reversal_setl_id": reversal.setl_id})
-    return _setlinfo(reversal)
+    answer = _setlinfo(reversal, insurance)
+    # 2208's table spells the cash share pdn_cash_pay (both public copies of it): sent under both names.
+    answer["setlinfo"]["pdn_cash_pay"] = answer["setlinfo"]["psn_cash_pay"]
+    return answer
 
 
 def _later_in_stay(session: Session, original: Settlement) -> bool:

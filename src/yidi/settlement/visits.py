@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from yidi.catalog.rules import LineSplit, split_fee_line
+from yidi.catalog.rules import CatalogEntry, LineSplit, split_fee_line
 from yidi.catalog.service import as_entry, items_at
 from yidi.core import inputs
 from yidi.core.errors import NOT_FOUND, YidiError
@@ -303,26 +303,44 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
                 **kept[n],
             )
         )
-        out.append(
-            {
-                "feedetl_sn": sn,
-                "det_item_fee_sumamt": str(total),
-                "cnt": str(cnt),
-                "pric": str(pric),
-                "pric_uplmt_amt": str(split.pric_uplmt_amt) if split.pric_uplmt_amt is not None else "",
-                "selfpay_prop": str(split.selfpay_prop),
-                "fulamt_ownpay_amt": str(split.fulamt_ownpay_amt),
-                "overlmt_amt": str(split.overlmt_amt),
-                "preselfpay_amt": str(split.preselfpay_amt),
-                "inscp_scp_amt": str(split.inscp_scp_amt),
-                "chrgitm_lv": split.chrgitm_lv or "",
-                "med_chrgitm_type": item.med_chrgitm_type if item else "",
-                "lmt_used_flag": "0",
-            }
-        )
+        out.append(_result_row(sn, total, cnt, pric, split, entry))
     # A bulk insert (one multi-row statement): the lines are read back by the settlement in a later call.
     session.execute(insert(FeeRecord), records)
     return {"result": out}
+
+
+NOT_IN_CATALOGUE = "不在就医地目录，全自费 / not in the treatment place's catalogue: fully self-paid"
+
+
+def _result_row(
+    sn: str, total: Decimal, cnt: Decimal, pric: Decimal, split: LineSplit, entry: CatalogEntry | None
+) -> dict[str, Any]:
+    """One row of the 2204/2301 answer, every field of the specification's result table. Amounts are text here
+    (the message log stores them so); the gateway's edge sends them as JSON numbers. What the treatment place's
+    catalogue does not record (基本药物, 谈判药品, 儿童用药, 特项, 直报) is None, null on the wire, not a guess."""
+    return {
+        "feedetl_sn": sn,
+        "det_item_fee_sumamt": str(total),
+        "cnt": str(cnt),
+        "pric": str(pric),
+        "pric_uplmt_amt": str(split.pric_uplmt_amt) if split.pric_uplmt_amt is not None else None,  # no cap
+        "selfpay_prop": str(split.selfpay_prop),
+        "fulamt_ownpay_amt": str(split.fulamt_ownpay_amt),
+        "overlmt_amt": str(split.overlmt_amt),
+        "preselfpay_amt": str(split.preselfpay_amt),
+        "inscp_scp_amt": str(split.inscp_scp_amt),
+        "chrgitm_lv": split.chrgitm_lv,
+        "med_chrgitm_type": entry.med_chrgitm_type if entry else None,
+        "bas_medn_flag": None,
+        "hi_nego_drug_flag": None,
+        "chld_medc_flag": None,
+        "list_sp_item_flag": None,
+        # 限制使用: the catalogue entry's restricted-use scope (限定支付范围), when it has one.
+        "lmt_used_flag": ("1" if entry.lmt_used_scope else "0") if entry else None,
+        "drt_reim_flag": None,
+        "memo": None if entry else NOT_IN_CATALOGUE,
+        "exp_content": None,
+    }
 
 
 def _negated(split: LineSplit) -> LineSplit:
