@@ -350,7 +350,7 @@ def test_code_tables_sign_in_and_queries(http: TestClient, db: Database) -> None
         == "112.50"
     )
     cum = {
-        c["cum_type_code"]: c["cum"]
+        c["cum_type_name"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
     assert cum["basic.fund"] == "112.50"
@@ -449,13 +449,13 @@ def test_inpatient_stay_admit_fees_discharge_settle_cancel(http: TestClient, db:
     assert info["acct_pay"] == "2281.00" and info["psn_cash_pay"] == "0.00"  # the account (3,250.40) pays first
     assert Decimal(info["balc"]) == Decimal("3250.40") - Decimal("2281.00")
     cum = {
-        c["cum_type_code"]: c["cum"]
+        c["cum_type_name"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
     assert cum["inpatient.stays"] == "1" and cum["basic.fund"] == "7719.00"
     client.call("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn}}, region)
     cum = {
-        c["cum_type_code"]: c["cum"]
+        c["cum_type_name"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
     assert cum["inpatient.stays"] == "0" and cum["basic.fund"] == "0.00"
