@@ -99,7 +99,7 @@ def _settle_input(psn_no: str, mdtrt_id: str, total: str, mid: str) -> dict[str,
 
 def _cum(client: GatewayClient, psn_no: str, region: str, month: dt.date) -> dict[str, Decimal]:
     rows = client.call("5206", {"data": {"psn_no": psn_no, "cum_ym": month.strftime("%Y%m")}}, region)["cuminfo"]
-    return {c["cum_type_code"]: c["cum"] for c in rows}
+    return {c["cum_type_name"]: c["cum"] for c in rows}
 
 
 # -- 1. one classification: 仙桃 429004 → 潜江 429005 is in-province cross-region care -------------------------

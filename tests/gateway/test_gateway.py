@@ -363,7 +363,7 @@ def test_code_tables_sign_in_and_queries(http: TestClient, db: Database) -> None
         "hifp_pay"
     ] == Decimal("112.50")
     cum = {
-        c["cum_type_code"]: c["cum"]
+        c["cum_type_name"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
     assert cum["basic.fund"] == Decimal("112.50")
@@ -468,13 +468,13 @@ def test_inpatient_stay_admit_fees_discharge_settle_cancel(http: TestClient, db:
     )  # the account (3,250.40) pays first
     assert Decimal(info["balc"]) == Decimal("3250.40") - Decimal("2281.00")
     cum = {
-        c["cum_type_code"]: c["cum"]
+        c["cum_type_name"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
     assert cum["inpatient.stays"] == Decimal("1") and cum["basic.fund"] == Decimal("7719.00")
     client.call("2305", {"data": {"mdtrt_id": mdtrt_id, "setl_id": info["setl_id"], "psn_no": psn}}, region)
     cum = {
-        c["cum_type_code"]: c["cum"]
+        c["cum_type_name"]: c["cum"]
         for c in client.call("5206", {"data": {"psn_no": psn, "cum_ym": "202506"}}, region)["cuminfo"]
     }
     assert cum["inpatient.stays"] == Decimal("0") and cum["basic.fund"] == Decimal("0.00")
