@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.testclient import TestClient
@@ -30,3 +31,20 @@ def staff_headers(client: TestClient, username: str, password: str | None = None
 def institution_get(client: TestClient, code: str, path: str, params: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     target = path + (f"?{urlencode(params)}" if params else "")
     return client.get(target, headers=signed_headers(demo_key_id(code), demo_secret(code), "GET", target))
+
+
+def amounts_as_text(client: Any) -> Any:
+    """A GatewayClient whose answers give numbers back as their decimal text ('405.00'), for tests that compare
+    amounts to the fen as written. The answer on the wire is typed (JSON numbers; tests/gateway/test_wire.py)."""
+    from decimal import Decimal
+
+    def text(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: text(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [text(v) for v in value]
+        return str(value) if isinstance(value, Decimal) else value
+
+    post = client.post
+    client.post = lambda envelope: text(post(envelope))
+    return client

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from tests.helpers import amounts_as_text
 from yidi.core.clock import SHANGHAI
 from yidi.core.db import Database
 from yidi.gateway.client import GatewayClient, GatewayError, check
@@ -35,7 +36,7 @@ def test_an_outpatient_visit_with_iso_times_json_numbers_and_blank_optional_fiel
     http: TestClient,  # noqa: F811
     db: Database,
 ) -> None:
-    client = his(http)
+    client = amounts_as_text(his(http))
     blank_cert = {"card_sn": "", "certno": "", "psn_cert_type": "", "psn_name": ""}
     person = _iso_call(client, "1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERTNO, **blank_cert}})
     psn_no, region = person["baseinfo"]["psn_no"], person["insuinfo"][0]["insuplc_admdvs"]
@@ -150,7 +151,7 @@ def test_an_outpatient_visit_with_iso_times_json_numbers_and_blank_optional_fiel
 
 
 def test_a_required_field_sent_blank_is_refused_as_required(http: TestClient) -> None:  # noqa: F811
-    client = his(http)
+    client = amounts_as_text(his(http))
     person = client.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERTNO}})
     psn_no, region = person["baseinfo"]["psn_no"], person["insuinfo"][0]["insuplc_admdvs"]
     register = {"psn_no": psn_no, "insutype": "310", "begntime": "2021-06-01 09:00:00", "ipt_otp_no": "B1"}
@@ -185,7 +186,7 @@ def test_a_required_field_sent_blank_is_refused_as_required(http: TestClient) ->
     ],
 )
 def test_inf_time_in_iso_8601_is_accepted(http: TestClient, inf_time: str) -> None:  # noqa: F811
-    client = his(http)
+    client = amounts_as_text(his(http))
     envelope = client.envelope("1901", {"type": "psn_setlway"})
     envelope["inf_time"] = inf_time
     answer = client.post(envelope)
@@ -198,7 +199,7 @@ def test_inf_time_in_iso_8601_is_accepted(http: TestClient, inf_time: str) -> No
     ["2026-12-01", "2026-12-01T09:30", "2026-12-01T09:30:00.1234567890+08:00", "2026-12-01T09:30:00+08:75", ""],
 )
 def test_inf_time_that_is_no_date_time_is_refused_by_name(http: TestClient, inf_time: str) -> None:  # noqa: F811
-    client = his(http)
+    client = amounts_as_text(his(http))
     envelope = client.envelope("1901", {"type": "psn_setlway"})
     envelope["inf_time"] = inf_time
     answer = client.post(envelope)

@@ -386,7 +386,7 @@ def test_fee_rows_carry_every_result_field_from_the_catalogue(day: Day) -> None:
         assert isinstance(row["cnt"], int | Decimal) and isinstance(row["selfpay_prop"], int | Decimal)
     nifedipine, outside, consultation, restricted = rows["1"], rows["2"], rows["3"], rows["4"]
     assert (nifedipine["chrgitm_lv"], nifedipine["med_chrgitm_type"], nifedipine["lmt_used_flag"]) == ("01", "09", "0")
-    assert nifedipine["pric_uplmt_amt"] is None and nifedipine["memo"] is None  # no price cap: null
+    assert nifedipine["pric_uplmt_amt"] == 0 and nifedipine["memo"] is None  # no price cap: 0, as catalogues write it
     assert nifedipine["inscp_scp_amt"] == Decimal("200.00") and nifedipine["pric"] == 2
     assert outside["chrgitm_lv"] is None and outside["med_chrgitm_type"] is None and outside["lmt_used_flag"] is None
     assert outside["fulamt_ownpay_amt"] == Decimal("100.00") and "not in the treatment place" in outside["memo"]

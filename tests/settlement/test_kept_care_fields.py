@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.helpers import amounts_as_text
 from yidi.core.db import Database
 from yidi.core.errors import YidiError
 from yidi.gateway.client import GatewayClient, GatewayError
@@ -80,7 +81,7 @@ def test_an_outpatient_visit_keeps_department_doctor_diagnoses_lines_and_invoice
     http: TestClient,  # noqa: F811
     db: Database,
 ) -> None:
-    client = his(http)
+    client = amounts_as_text(his(http))
     doctor = {"dept_code": "D01", "dept_name": "内分泌科", "atddr_no": "D110105000001", "dr_name": "张医生"}
     psn_no, region, mdtrt_id = _outpatient(client, "K1", **doctor, caty="A03")
     client.call(
@@ -154,7 +155,7 @@ def test_an_inpatient_stay_keeps_admission_changes_discharge_and_orders(
     db: Database,
 ) -> None:
     approved_filing(db, LH_PSN, "411100", "110000", dt.date(2025, 6, 1))
-    client = his(http)
+    client = amounts_as_text(his(http))
     region = client.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": LH_CERTNO}})["insuinfo"][0][
         "insuplc_admdvs"
     ]
@@ -291,7 +292,7 @@ def test_a_value_outside_the_specification_is_refused_by_field_name(
     field: str,
     problem: str,
 ) -> None:
-    client = his(http)
+    client = amounts_as_text(his(http))
     psn_no, region, mdtrt_id = _outpatient(client, "L1")
     long_values = {"longer than": lambda n: "字" * (int(n) + 1), "0 to": lambda _: "100", "must be": lambda _: "Y"}
     kind = next(k for k in long_values if problem.startswith(k))
@@ -323,7 +324,7 @@ def test_psn_setlway_02_is_refused_with_its_reason_and_01_or_blank_settles_by_it
     http: TestClient,  # noqa: F811
     db: Database,
 ) -> None:
-    client = his(http)
+    client = amounts_as_text(his(http))
     psn_no, region, mdtrt_id = _outpatient(client, "W1")
     client.call("2204", {"feedetail": [_line(mdtrt_id, psn_no)]}, region)
     for infno in ("2206", "2207"):

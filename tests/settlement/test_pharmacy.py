@@ -17,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from tests.helpers import amounts_as_text
 from yidi.core.config import reset_settings
 from yidi.core.db import Database
 from yidi.gateway.client import GatewayClient, GatewayError
@@ -105,7 +106,7 @@ def purchase(lines: list[dict[str, str]], total: str, *, disease: str = "", acco
 def counter(http: TestClient, db: Database) -> GatewayClient:  # noqa: F811
     """The pharmacy's till, the person filed to 北京 and identified there (1101) today."""
     approved_filing(db, PSN, HOME, "110000", dt.date(2025, 6, 1))
-    client = his(http, PHARMACY)
+    client = amounts_as_text(his(http, PHARMACY))
     person = client.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERTNO}})
     assert person["baseinfo"]["psn_no"] == PSN
     return client
@@ -149,7 +150,9 @@ def test_a_purchase_is_settled_by_the_insured_places_outpatient_rules_to_the_fen
     pre = counter.call("2101", purchase(BASKET, "405.00"), HOME)
     assert rows(db) == before  # 2101 keeps nothing: no visit, no line, no settlement, no message
     info = pre["setlinfo"]
-    assert (info["setl_id"], info["mdtrt_id"], info["med_type"]) == ("", "", "41")
+    assert (info["setl_id"], info["med_type"]) == (None, "41")
+    with db.read_only() as s:  # the pre-settlement's own id: required in setlinfo, and nothing kept under it
+        assert info["mdtrt_id"] and s.get(Visit, info["mdtrt_id"]) is None
     assert money(info) == {
         "medfee_sumamt": "405.00",
         "fulamt_ownpay_amt": "25.00",
@@ -249,7 +252,7 @@ def test_2601_reverses_a_one_sided_2102_and_refuses_a_late_one(counter: GatewayC
 
 def test_only_a_pharmacy_settles_purchases_and_a_pharmacy_opens_no_visit(http: TestClient, db: Database) -> None:  # noqa: F811
     approved_filing(db, PSN, HOME, "110000", dt.date(2025, 6, 1))
-    hospital = his(http, BJ_HOSP)
+    hospital = amounts_as_text(his(http, BJ_HOSP))
     hospital.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERTNO}})
     for infno, payload in [
         ("2101", purchase(BASKET, "405.00")),
@@ -259,7 +262,7 @@ def test_only_a_pharmacy_settles_purchases_and_a_pharmacy_opens_no_visit(http: T
         with pytest.raises(GatewayError, match="S_INSTITUTION_TYPE") as err:
             hospital.call(infno, payload, HOME)
         assert "designated pharmacies only" in err.value.err_msg
-    pharmacy = his(http, PHARMACY)
+    pharmacy = amounts_as_text(his(http, PHARMACY))
     pharmacy.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": CERTNO}})
     register = {"psn_no": PSN, "insutype": "310", "begntime": f"{DAY} 09:00:00", "ipt_otp_no": "R1"}
     for infno, payload in [
@@ -365,7 +368,7 @@ def test_where_the_insured_place_excludes_pharmacy_purchases_they_are_claimed_at
     employee outpatient rules (the catalogue is 漯河's: 阿卡波糖 甲类). By hand: 1,000 × 2.30 = 2,300.00 eligible;
     retiree deductible 1,300.00; (2,300.00 − 1,300.00) × 80 % (retiree, every level) = 800.00 (as E8)."""
     approved_filing(db, "11000000000000000001", "110000", "411100", dt.date(2023, 10, 1))
-    till = his(http, "P41110200001", "411100")
+    till = amounts_as_text(his(http, "P41110200001", "411100"))
     till.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "110105195206069237"}})
 
     def bought(day: str) -> dict[str, Any]:

@@ -211,7 +211,7 @@ def test_5204_fee_lines_with_the_catalogue_item(outpatient_visit: Any) -> None:
         assert (row["mdtrt_id"], row["setl_id"], row["med_type"]) == (mdtrt_id, settled["setl_id"], "14")
     drug, other = rows
     assert (drug["hilist_code"], drug["hilist_name"], drug["med_chrgitm_type"]) == (NIFEDIPINE, "硝苯地平片", "09")
-    assert (drug["chrgitm_lv"], Decimal(str(drug["selfpay_prop"])), drug["pric_uplmt_amt"]) == ("01", Decimal(0), None)
+    assert (drug["chrgitm_lv"], Decimal(str(drug["selfpay_prop"])), drug["pric_uplmt_amt"]) == ("01", Decimal(0), 0)
     assert (drug["fee_ocur_time"], Decimal(str(drug["cnt"])), Decimal(str(drug["pric"]))) == (
         "2025-06-03 10:00:00",
         Decimal(100),

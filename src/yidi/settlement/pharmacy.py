@@ -144,7 +144,8 @@ def presettle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, A
         out = service.presettle(session, call, request)
     finally:
         savepoint.rollback()
-    out["setlinfo"]["mdtrt_id"] = ""  # the purchase was not kept: 2102 gives it its mdtrt_id
+    # mdtrt_id is required in setlinfo: this is the id the pre-settlement computed under. It identifies nothing
+    # kept (the savepoint was rolled back); 2102 assigns the purchase its own.
     return {**out, "detlcutinfo": split}
 
 

@@ -30,7 +30,7 @@ from yidi.settlement.engine import Acc
 from yidi.settlement.inputs import BAD_INPUT, COUNT_KEYS, Call
 from yidi.settlement.models import FeeRecord, Settlement, Visit, VisitDiagnosis
 from yidi.settlement.service import _accumulators, _setlinfo
-from yidi.settlement.visits import _person_insurance, own_visit
+from yidi.settlement.visits import _person_insurance, own_visit, price_ceiling
 
 TIME = "%Y-%m-%d %H:%M:%S"
 
@@ -208,7 +208,7 @@ def query_fees(session: Session, call: Call, data: dict[str, Any]) -> dict[str, 
                 "setl_id": f.setl_id,  # none while the line is not settled
                 **_line_fields(visit, f, item),
                 "det_item_fee_sumamt": str(f.det_item_fee_sumamt),
-                "pric_uplmt_amt": str(split.pric_uplmt_amt) if split.pric_uplmt_amt is not None else None,
+                "pric_uplmt_amt": price_ceiling(split),
                 "selfpay_prop": str(split.selfpay_prop),
                 "fulamt_ownpay_amt": str(f.fulamt_ownpay_amt),
                 "overlmt_amt": str(f.overlmt_amt),

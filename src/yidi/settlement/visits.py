@@ -309,6 +309,13 @@ def upload_fees(session: Session, call: Call, rows: list[dict[str, Any]]) -> dic
     return {"result": out}
 
 
+def price_ceiling(split: LineSplit) -> str:
+    """定价上限金额 as the interface sends it: the item's price cap, or 0 when it has none. The specification makes
+    the field required and numeric (HIS software reads it into a non-nullable decimal), and 0 is the catalogues'
+    own way of writing "no price ceiling" (不限价); `overlmt_amt` then is 0 too."""
+    return str(split.pric_uplmt_amt) if split.pric_uplmt_amt is not None else "0"
+
+
 NOT_IN_CATALOGUE = "不在就医地目录，全自费 / not in the treatment place's catalogue: fully self-paid"
 
 
@@ -323,7 +330,7 @@ def _result_row(
         "det_item_fee_sumamt": str(total),
         "cnt": str(cnt),
         "pric": str(pric),
-        "pric_uplmt_amt": str(split.pric_uplmt_amt) if split.pric_uplmt_amt is not None else None,  # no cap
+        "pric_uplmt_amt": price_ceiling(split),
         "selfpay_prop": str(split.selfpay_prop),
         "fulamt_ownpay_amt": str(split.fulamt_ownpay_amt),
         "overlmt_amt": str(split.overlmt_amt),
