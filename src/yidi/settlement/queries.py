@@ -91,9 +91,15 @@ def _visit_row(v: Visit, person: Person, insurance: Insurance | None) -> dict[st
 # -- 5202 -------------------------------------------------------------------------------------------------------
 
 # 出入院诊断类别 by the transaction that sent the diagnoses: 2401 (入院办理) and 2403 (入院信息变更) carry the
-# admission diagnoses (1), 2402 (出院办理) the discharge diagnoses (2). Those of an outpatient visit (2203) are
-# neither; the HIS's own value is not kept, so it is None there.
-INOUT_DIAG_TYPE = {"2401": "1", "2403": "1", "2402": "2"}
+# admission diagnoses (1), 2402 (出院办理) the discharge diagnoses (2). The 2203 table has no such field: an
+# outpatient visit's diagnoses are those made as care begins, answered as 1 (the field is required in 5202).
+INOUT_DIAG_TYPE = {"2401": "1", "2403": "1", "2402": "2", "2203": "1"}
+
+
+def _main_diagnosis(flag: str | None, srt_no: str) -> str:
+    """主诊断标志: the HIS's own flag where it sent one (2401/2402 tables), else by the order it gave (诊断排序号 1 is
+    the main diagnosis), as the 2203 table has no flag."""
+    return flag if flag else ("1" if srt_no.strip() == "1" else "0")
 
 
 def query_diagnoses(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
@@ -110,7 +116,7 @@ def query_diagnoses(session: Session, call: Call, data: dict[str, Any]) -> dict[
                 "psn_no": visit.psn_no,
                 "inout_diag_type": INOUT_DIAG_TYPE.get(d.source),
                 "diag_type": d.diag_type,
-                "maindiag_flag": d.maindiag_flag,
+                "maindiag_flag": _main_diagnosis(d.maindiag_flag, d.diag_srt_no),
                 "diag_srt_no": int(d.diag_srt_no) if d.diag_srt_no.isascii() and d.diag_srt_no.isdigit() else None,
                 "diag_code": d.diag_code,
                 "diag_name": d.diag_name,
