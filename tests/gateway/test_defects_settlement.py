@@ -320,7 +320,7 @@ def test_pool_prop_selfpay_rounds_half_up(http: TestClient, db: Database) -> Non
 
 # -- 4. the funds yidi does not settle are always 0.00, and the README says so -----------------------------------
 
-NOT_SETTLED = ("maf_pay", "oth_pay", "hifes_pay", "hosp_part_amt", "acct_mulaid_pay")
+NOT_SETTLED = ("maf_pay", "oth_pay", "hifes_pay", "hosp_part_amt", "acct_mulaid_pay", "hifdm_pay")
 
 
 def test_funds_yidi_does_not_settle_are_zero_and_documented(http: TestClient, db: Database) -> None:  # noqa: F811
