@@ -52,11 +52,11 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(1_048_576, description="Largest request body outside uploads")
     gateway_calls_per_second: float = Field(
-        50,
+        100,
         ge=0,
         description="National-interface calls per second per verified credential, per server process (0: no limit)",
     )
-    gateway_burst: int = Field(200, ge=1, description="Calls a credential may make at once before the rate applies")
+    gateway_burst: int = Field(300, ge=1, description="Calls a credential may make at once before the rate applies")
     gateway_address_calls_per_second: float = Field(
         200,
         ge=0,
