@@ -189,6 +189,8 @@ def test_a_purchase_is_settled_by_the_insured_places_outpatient_rules_to_the_fen
     with db.read_only() as s:
         visit = s.get(Visit, settled["mdtrt_id"])
         assert visit is not None and (visit.kind, visit.med_type, visit.status) == ("pharmacy", "41", "settled")
+        kept = s.get(Settlement, settled["setl_id"])
+        assert kept is not None and kept.invono == "FP0001"  # what the pharmacy says is kept, as for 2207
     # The same person's next purchase the same year: the deductible is used up, 55 % from the first fen.
     again = counter.call("2101", purchase([drug("1", ACARBOSE, "100.00", "40", "2.5")], "100.00"), HOME)["setlinfo"]
     assert (again["act_pay_dedc"], again["hifp_pay"], again["psn_part_amt"]) == ("0.00", "55.00", "45.00")

@@ -112,6 +112,7 @@ def _open(
             "med_type": PURCHASE_MED_TYPE,
             "ipt_otp_no": call.msgid,  # the purchase's own number: unique per pharmacy, as msgid is
             "dise_codg": header.get("dise_codg"),
+            "dise_name": header.get("dise_name"),
         },
         PURCHASE_KIND,
     )
@@ -131,8 +132,10 @@ def _open(
         "med_type": PURCHASE_MED_TYPE,
         "acct_used_flag": header.get("acct_used_flag", "0"),
     }
-    if header.get("medfee_sumamt") not in (None, ""):
-        request["medfee_sumamt"] = header["medfee_sumamt"]
+    # What the pharmacy says about the settlement is kept with it, as for 2207 (settlement.care).
+    for name in ("medfee_sumamt", "invono", "mdtrt_cert_type", "mdtrt_cert_no", "psn_setlway"):
+        if header.get(name) not in (None, ""):
+            request[name] = header[name]
     return request, split
 
 
