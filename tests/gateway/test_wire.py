@@ -469,6 +469,7 @@ def test_numbers_by_kind() -> None:
     assert str(wire.number("1E+2", price)) == "100" and str(wire.number("2E+1", amount)) == "20.00"  # normalized
     assert wire.number("", amount) is None and wire.number("  ", amount) is None and wire.number(None, amount) is None
     assert wire.kind_of("pric_uplmt_amt") is price and wire.kind_of("some_new_amt") is amount
+    assert wire.kind_of("hilist_pric_uplmt_amt") is price  # 1318's price cap keeps its six places
     assert wire.kind_of("insutype") is None and wire.kind_of("cvlserv_flag") is None and wire.kind_of("naty") is None
 
 

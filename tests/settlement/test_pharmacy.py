@@ -9,6 +9,7 @@ resettled retiree to 北京 (110000) from 2025-06-01, account balance 3,250.40. 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -303,6 +304,9 @@ def test_the_total_is_confirmed_and_only_41_is_a_purchase(counter: GatewayClient
     del missing["druginfo"]["medfee_sumamt"]
     with pytest.raises(GatewayError, match="medfee_sumamt"):
         counter.call("2102", missing, HOME)
+    spaces = purchase(BASKET, "   ")  # blank is absent: the total is still unconfirmed
+    with pytest.raises(GatewayError, match="medfee_sumamt"):
+        counter.call("2102", spaces, HOME)
     outpatient = purchase(BASKET, "405.00")
     outpatient["druginfo"]["med_type"] = "11"
     with pytest.raises(GatewayError, match="med_type"):
@@ -310,6 +314,22 @@ def test_the_total_is_confirmed_and_only_41_is_a_purchase(counter: GatewayClient
     with pytest.raises(GatewayError, match="drugdetail"):
         counter.call("2102", {"druginfo": purchase(BASKET, "405.00")["druginfo"]}, HOME)
     assert rows(db)["settlement"] == 0 and rows(db)["visit"] == 0
+
+
+def test_an_id_number_inside_a_card_number_is_masked_at_rest(counter: GatewayClient, db: Database) -> None:
+    """A social security card number with a prefix holds the ID number: masked in the settlement and in the message
+    log alike (the free-text mask, bounded by non-alphanumerics, would not see it)."""
+    card = purchase(BASKET, "405.00")
+    card["druginfo"] |= {"mdtrt_cert_type": "03", "mdtrt_cert_no": "A" + CERTNO}
+    envelope, answer = counter.send("2102", card, HOME)
+    assert answer["infcode"] == 0, answer["err_msg"]
+    with db.read_only() as s:
+        settled = s.get(Settlement, answer["output"]["setlinfo"]["setl_id"])
+        logged = s.get(MessageLog, envelope["msgid"])
+        assert settled is not None and logged is not None
+        assert settled.mdtrt_cert_no == "A" + CERTNO[:6] + "********" + CERTNO[-4:]
+        assert CERTNO not in json.dumps(logged.request) and CERTNO not in json.dumps(logged.response)
+        assert logged.request["input"]["druginfo"]["mdtrt_cert_no"] == settled.mdtrt_cert_no
 
 
 def test_chronic_drugs_are_settled_by_the_diseases_rules_where_the_pharmacy_is_opened_for_it(

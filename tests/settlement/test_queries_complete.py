@@ -167,7 +167,7 @@ def test_5202_diagnoses(outpatient_visit: Any) -> None:
     assert row["diag_info_id"] and row["mdtrt_id"] == mdtrt_id and row["psn_no"] == OUT_PSN
     assert (row["diag_code"], row["diag_name"], row["diag_type"]) == ("I10.x00", "高血压", "1")
     assert row["diag_srt_no"] == 1 and row["diag_time"] == "2025-06-03 09:05:00"
-    assert row["inout_diag_type"] == "1" and row["maindiag_flag"] == "1"  # outpatient: as care begins; the first is main
+    assert row["inout_diag_type"] == "1" and row["maindiag_flag"] == "1"  # outpatient: care begins; first is main
     with pytest.raises(GatewayError, match="E_NOT_FOUND"):  # another person's psn_no: no such visit for them
         client.call("5202", {"data": {"mdtrt_id": mdtrt_id, "psn_no": IN_PSN}}, region)
 

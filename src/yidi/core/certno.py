@@ -84,6 +84,15 @@ def mask_certnos_in_text(text: str) -> str:
     return CERTNO_IN_TEXT_RE.sub(lambda m: m.group(1) + "********" + m.group(2)[-3:] + m.group(3), text)
 
 
+_ID_RUN_RE = re.compile(r"[0-9]{17}[0-9Xx]", re.ASCII)
+
+
+def mask_id_runs(text: str) -> str:
+    """Every run that looks like an ID number masked, even inside a longer card or certificate number (a card
+    number with a prefix, `A411102…`): for fields that hold certificate numbers, where no boundary can be assumed."""
+    return _ID_RUN_RE.sub(lambda m: mask_certno(m.group()), text)
+
+
 _ANY_18_RE = re.compile(r"(?<![0-9A-Za-z])[0-9]{17}[0-9Xx](?![0-9A-Za-z])", re.ASCII)
 
 

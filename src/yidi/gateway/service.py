@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from yidi.core import clock, jsonsafe
-from yidi.core.certno import mask_certnos_in_text
+from yidi.core.certno import mask_certnos_in_text, mask_id_runs
 from yidi.core.db import Database, unavailable
 from yidi.core.errors import YidiError
 from yidi.core.principal import Principal
@@ -47,12 +47,27 @@ def _fingerprint(body: dict[str, Any]) -> str:
 def _kept(body: dict[str, Any]) -> dict[str, Any]:
     """The request as kept in the message log: ID numbers masked (they are personal data at rest), with the
     fingerprint of the original so a replay is still recognised."""
-    kept: dict[str, Any] = json.loads(mask_certnos_in_text(json.dumps(body, ensure_ascii=False, default=str)))
+    kept: dict[str, Any] = _masked_fields(
+        json.loads(mask_certnos_in_text(json.dumps(body, ensure_ascii=False, default=str)))
+    )
     kept["_fingerprint"] = _fingerprint(body)
     return kept
 
 
 _CERTNO_FIELDS = frozenset({"certno", "mdtrt_cert_no"})
+
+
+def _masked_fields(value: Any) -> Any:
+    """Certificate-number fields masked wherever an ID number runs inside them (a prefixed card number), which the
+    free-text mask, bounded by non-alphanumerics, does not see."""
+    if isinstance(value, dict):
+        return {
+            k: mask_id_runs(v) if k in _CERTNO_FIELDS and isinstance(v, str) else _masked_fields(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_masked_fields(v) for v in value]
+    return value
 
 
 def _kept_answer(value: Any) -> Any:
@@ -61,7 +76,7 @@ def _kept_answer(value: Any) -> Any:
     field, not over the whole text: a replay must give back every identifier exactly as first answered."""
     if isinstance(value, dict):
         return {
-            k: mask_certnos_in_text(v) if k in _CERTNO_FIELDS and isinstance(v, str) else _kept_answer(v)
+            k: mask_id_runs(mask_certnos_in_text(v)) if k in _CERTNO_FIELDS and isinstance(v, str) else _kept_answer(v)
             for k, v in value.items()
         }
     if isinstance(value, list):

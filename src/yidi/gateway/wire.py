@@ -81,7 +81,7 @@ _AMOUNTS = {
     # cuminfo of 5206 (累计值, 16,2; a count of stays travels as 2.00 as the table says)
     "cum": "累计值",
 }
-_PRICES = {"pric": "单价", "pric_uplmt_amt": "定价上限金额"}
+_PRICES = {"pric": "单价", "pric_uplmt_amt": "定价上限金额", "hilist_pric_uplmt_amt": "医保目录定价上限金额 (1318)"}
 _RATIOS = {"selfpay_prop": "自付比例", "pool_prop_selfpay": "基本医疗保险统筹基金支付比例"}
 _QUANTITIES = {"cnt": "数量"}
 _NUMBERS = {

@@ -14,13 +14,12 @@ need), regional extensions (`exp_content`, `dise_type_code`), and an e-voucher t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from yidi.core import inputs
-from yidi.core.certno import mask_certno
+from yidi.core.certno import mask_certno, mask_id_runs
 from yidi.core.errors import YidiError
 from yidi.settlement.inputs import BAD_INPUT, REFUSED
 
@@ -187,13 +186,10 @@ def settlement(data: dict[str, Any]) -> dict[str, Any]:
 
 # Whatever could be an ID number inside another certificate number (a social security card numbered by it, with
 # or without a prefix): masked without asking whether its date and checksum are valid.
-_ID_LIKE = re.compile(r"[0-9]{17}[0-9Xx]", re.ASCII)
-
-
 def _certificate(cert_type: str, data: dict[str, Any]) -> str | None:
     """The certificate number as it may be kept: an ID card's (type 02) masked whole, any ID-like run inside another
     number masked too; an e-voucher token (01, up to 600 characters when yidi issues it) not kept."""
     number = inputs.text(data, "mdtrt_cert_no", required=False, max_len=600 if cert_type == "01" else 50)
     if not number or cert_type == "01":
         return None
-    return mask_certno(number) if cert_type == "02" else _ID_LIKE.sub(lambda m: mask_certno(m.group()), number)
+    return mask_certno(number) if cert_type == "02" else mask_id_runs(number)

@@ -98,7 +98,7 @@ def _open(
     med_type = inputs.text(header, "med_type", required=False, max_len=6) or PURCHASE_MED_TYPE
     if med_type != PURCHASE_MED_TYPE:
         raise YidiError(BAD_INPUT, field="med_type", problem="must be 41 / 应为41（定点药店购药）")
-    if confirm_total and header.get("medfee_sumamt") in (None, ""):
+    if confirm_total and inputs.blank(header.get("medfee_sumamt")):
         # The pharmacy confirms the total it charges: a line lost on the way is refused, not settled short.
         raise YidiError(BAD_INPUT, field="medfee_sumamt", problem="is required / 必填")
     when = (inputs.time(header, "begntime", required=False) or call.now).strftime("%Y-%m-%d %H:%M:%S")
@@ -134,7 +134,7 @@ def _open(
     }
     # What the pharmacy says about the settlement is kept with it, as for 2207 (settlement.care).
     for name in ("medfee_sumamt", "invono", "mdtrt_cert_type", "mdtrt_cert_no", "psn_setlway"):
-        if header.get(name) not in (None, ""):
+        if not inputs.blank(header.get(name)):
             request[name] = header[name]
     return request, split
 

@@ -99,7 +99,8 @@ INOUT_DIAG_TYPE = {"2401": "1", "2403": "1", "2402": "2", "2203": "1"}
 def _main_diagnosis(flag: str | None, srt_no: str) -> str:
     """主诊断标志: the HIS's own flag where it sent one (2401/2402 tables), else by the order it gave (诊断排序号 1 is
     the main diagnosis), as the 2203 table has no flag."""
-    return flag if flag else ("1" if srt_no.strip() == "1" else "0")
+    first = srt_no.strip().isascii() and srt_no.strip().isdigit() and int(srt_no) == 1  # "1" or "01"
+    return flag if flag else ("1" if first else "0")
 
 
 def query_diagnoses(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """catalogue versions: the import that last wrote each catalogue row (for the 13xx downloads)
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-02 12:00:00.000000
 """
 
