@@ -227,3 +227,11 @@ def test_each_institution_gets_its_own_treatment_place_catalogue(http: TestClien
         "1312", {"data": {"updt_time": ALL_TIME, "page_num": 1, "page_size": 1, "insu_admdvs": "120000"}}
     )
     assert out["data"][0]["insu_admdvs"] == "120000"
+
+
+def test_a_line_boundary_inside_a_value_stays_inside_its_cell() -> None:
+    """Any character a reader may split lines on (not only \\n) would shift the later columns of the row."""
+    from yidi.catalog.layouts import _cell
+
+    cell = _cell("a\tb\nc\u2028d\x0be\x85f\rg\x1ch")
+    assert cell == "a b c d e f g h" and len(cell.splitlines()) == 1

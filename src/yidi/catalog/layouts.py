@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -161,9 +162,13 @@ def interface_text(value: object) -> str:
     return str(value)
 
 
+# A tab or any line boundary inside a value (\n, \r, \v, \f, \x1c-\x1e, \x85, U+2028, U+2029: what a reader's
+# splitlines may split on) would shift every later column of the row: written as a space.
+_BREAKS = re.compile("[\t\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def _cell(value: object) -> str:
-    # A tab or line break inside a value would shift every later column of the row: written as a space.
-    return interface_text(value).replace("\t", " ").replace("\r", " ").replace("\n", " ")
+    return _BREAKS.sub(" ", interface_text(value))
 
 
 def line(layout: Layout, row: Published) -> str:
