@@ -228,3 +228,17 @@ def test_token_buckets_refill_at_the_rate_and_forget_old_keys() -> None:
     buckets.allow("q", 1.0)
     buckets.allow("r", 1.0)
     assert buckets.allow("k", 1.0)  # forgotten: full again (only verified keys and addresses get buckets)
+
+
+def test_the_national_scheme_signs_only_the_national_interface(http: TestClient) -> None:
+    """Its signature covers neither path nor body: the REST API asks for a body-covering credential."""
+    from yidi.demo.service import demo_key_id, demo_secret
+    from yidi.security.client import signed_headers
+
+    path = "/api/v1/catalog/110000/items?date=2025-06-01"
+    national = national_headers(demo_paasid(HOSP), demo_token(HOSP))
+    refused_rest = http.get(path, headers=national)
+    assert refused_rest.status_code == 401 and refused_rest.json()["code"] == "E_SIGNATURE"
+    assert "national" in refused_rest.json()["message_en"]
+    body_covering = signed_headers(demo_key_id(HOSP), demo_secret(HOSP), "GET", path)
+    assert http.get(path, headers=body_covering).status_code == 200

@@ -85,8 +85,9 @@ async def authenticated(request: Request) -> Principal:
 
         def verify() -> Principal:
             with db.unit_of_work() as session:
+                # The REST API: a signature must cover the path and the body (not the national scheme).
                 return service.verify_institution_request(
-                    session, signed.headers, signed.method, signed.path, signed.body, now
+                    session, signed.headers, signed.method, signed.path, signed.body, now, national_allowed=False
                 )
 
         principal = await run_in_threadpool(verify)

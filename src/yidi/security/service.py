@@ -328,9 +328,19 @@ def spend_nonce(session: Session, key_id: str, nonce: str, now: dt.datetime) -> 
 
 
 def verify_institution_request(
-    session: Session, headers: signing.SignedHeaders | None, method: str, path: str, body: bytes, now: dt.datetime
+    session: Session,
+    headers: signing.SignedHeaders | None,
+    method: str,
+    path: str,
+    body: bytes,
+    now: dt.datetime,
+    *,
+    national_allowed: bool = True,
 ) -> Principal:
     """Check freshness and signature, and claim the nonce in this transaction so that a replay is refused.
+
+    `national_allowed`: whether a credential of the national scheme, whose signature covers neither the path nor the
+    body, may sign this request. Only the national interface needs it; the REST API asks for a body-covering one.
 
     The caller commits the nonce even when its own work fails: the generic edge commits it on its own before the
     endpoint runs; the gateway keeps it in the call's transaction and rolls back only to a savepoint after it.
@@ -344,8 +354,14 @@ def verify_institution_request(
     credential = session.get(InstitutionCredential, headers.key_id)
     if credential is None or not credential.active:
         raise YidiError(BAD_SIGNATURE, reason="unknown or inactive key / 密钥无效")
-    material = default_cipher().decrypt(credential.key_material_enc, f"credential:{credential.key_id}")
     scheme = signing.Scheme(credential.scheme)
+    if scheme is signing.Scheme.NATIONAL and not national_allowed:
+        raise YidiError(
+            BAD_SIGNATURE,
+            reason="this credential's scheme (national) signs only the national interface; use a body-covering "
+            "credential (HMAC-SHA256, HMAC-SM3, SM2-SM3) for the REST API / 国家接口签名方式仅用于国家接口",
+        )
+    material = default_cipher().decrypt(credential.key_material_enc, f"credential:{credential.key_id}")
     message = signing.signed_message(scheme, headers.timestamp, headers.nonce, method, path, body)
     if not signing.verify_signature(scheme, material, message, headers.signature):
         raise YidiError(BAD_SIGNATURE, reason=_SIGNATURE_REASONS[signing.Refusal.BAD_SIGNATURE])
