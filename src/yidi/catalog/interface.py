@@ -228,20 +228,16 @@ def _record(p: Published) -> dict[str, Any]:
     return {
         "vali_flag": "1",
         "rid": str(p.item.id),
-        "updt_time": _time(p.updt_time),
+        "updt_time": inputs.time_text(p.updt_time),
         "crter_id": None,
         "crter_name": None,
-        "crte_time": _time(p.crte_time),
+        "crte_time": inputs.time_text(p.crte_time),
         "crte_optins_no": None,
         "opter_id": None,
         "opter_name": None,
         "opt_time": None,
         "optins_no": None,
     }
-
-
-def _time(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _day(day: dt.date | None) -> str | None:

@@ -98,6 +98,11 @@ def parse_time(value: str, *, bare_date: bool = True) -> dt.datetime | None:
         return None
 
 
+def time_text(moment: dt.datetime | None) -> str | None:
+    """A date-time as the interface writes it in answers: `yyyy-MM-dd HH:mm:ss` in Beijing time; None when unknown."""
+    return None if moment is None else moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def time(
     data: dict[str, Any], name: str, *, required: bool = True, kind: ErrorKind = BAD_INPUT, field: str | None = None
 ) -> dt.datetime | None:

@@ -30,14 +30,7 @@ from yidi.settlement.engine import Acc
 from yidi.settlement.inputs import BAD_INPUT, COUNT_KEYS, Call
 from yidi.settlement.models import FeeRecord, Settlement, Visit, VisitDiagnosis
 from yidi.settlement.service import _accumulators, _setlinfo
-from yidi.settlement.visits import _person_insurance, own_visit, price_ceiling
-
-TIME = "%Y-%m-%d %H:%M:%S"
-
-
-def _time(value: dt.datetime | None) -> str | None:
-    return value.strftime(TIME) if value is not None else None
-
+from yidi.settlement.visits import own_visit, person_insurance, price_ceiling
 
 # -- 5201 -------------------------------------------------------------------------------------------------------
 
@@ -78,8 +71,8 @@ def _visit_row(v: Visit, person: Person, insurance: Insurance | None) -> dict[st
         "psn_type": insurance.psn_type if insurance else None,
         "cvlserv_flag": ("1" if insurance.civil_servant else "0") if insurance else None,
         "insu_optins": v.insuplc_admdvs,
-        "begntime": _time(v.begntime),
-        "endtime": _time(v.endtime),  # none for an outpatient visit or a stay not yet discharged
+        "begntime": inputs.time_text(v.begntime),
+        "endtime": inputs.time_text(v.endtime),  # none for an outpatient visit or a stay not yet discharged
         "mdtrt_cert_type": None,  # the certificate shown is not kept with the visit
         "med_type": v.med_type,
         "ipt_otp_no": v.ipt_otp_no,
@@ -136,7 +129,7 @@ def query_diagnoses(session: Session, call: Call, data: dict[str, Any]) -> dict[
 def _diag_time(stored: str | None) -> str | None:
     """The diagnosis time as kept (the HIS's text), in the specification's form; None when it is not a time."""
     try:
-        return _time(inputs.time({"diag_time": stored}, "diag_time", required=False))
+        return inputs.time_text(inputs.time({"diag_time": stored}, "diag_time", required=False))
     except YidiError:
         return None
 
@@ -165,7 +158,7 @@ def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict
         or (mdtrt_id and s.mdtrt_id != mdtrt_id)
     ):
         raise YidiError(NOT_FOUND, what="结算 / settlement", key=str(data.get("setl_id")))
-    _, insurance = _person_insurance(session, s.psn_no, s.insutype)
+    _, insurance = person_insurance(session, s.psn_no, s.insutype)
     out = _setlinfo(s, insurance)
     out["setlinfo"].update(_settlement_query_fields(session, s))
     out["setldetail"] = [{k: d.get(k) for k in DETAIL_FIELDS} | d for d in s.setldetail]
@@ -242,7 +235,7 @@ def _line_fields(visit: Visit, f: FeeRecord, item: CatalogItem | None) -> dict[s
     return {
         "feedetl_sn": f.feedetl_sn,
         "med_type": f.med_type or visit.med_type,
-        "fee_ocur_time": _time(f.fee_ocur_time),
+        "fee_ocur_time": inputs.time_text(f.fee_ocur_time),
         "cnt": str(f.cnt),
         "pric": str(f.pric),
         "hilist_code": item.med_list_codg if item else None,

@@ -44,7 +44,7 @@ from yidi.settlement.inputs import (
     Call,
 )
 from yidi.settlement.models import Accumulator, FeeRecord, Settlement, Visit
-from yidi.settlement.visits import _person_insurance, own_visit
+from yidi.settlement.visits import own_visit, person_insurance
 
 
 def _rows(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Accumulator]:
@@ -127,7 +127,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
     if visit.status not in ("registered", "discharged"):
         raise YidiError(STATE, mdtrt_id=visit.mdtrt_id, status=visit.status, action="settle / 结算")
     kept = kept_fields(data)  # psn_setlway first: a way yidi does not settle is refused before any work
-    person, insurance = _person_insurance(session, visit.psn_no, visit.insutype, lock=lock)  # the serialising lock
+    person, insurance = person_insurance(session, visit.psn_no, visit.insutype, lock=lock)  # the serialising lock
     institution = get_institution(session, visit.fixmedins_code)
     med_type = inputs.text(data, "med_type", required=False, max_len=6) or visit.med_type
     care = MED_TYPE_CARE.get(med_type)
@@ -311,7 +311,7 @@ def _setlinfo(s: Settlement, insurance: Insurance) -> dict[str, Any]:
         "insutype": s.insutype,
         "psn_type": insurance.psn_type,
         "cvlserv_flag": "1" if insurance.civil_servant else "0",
-        "setl_time": s.setl_time.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+        "setl_time": inputs.time_text(s.setl_time),
         "mdtrt_cert_type": s.mdtrt_cert_type,
         "med_type": s.med_type,
     }
@@ -446,7 +446,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
         raise YidiError(
             STATE, mdtrt_id=original.mdtrt_id, status=original.status, action="cancel settlement / 撤销结算"
         )
-    _, insurance = _person_insurance(session, original.psn_no, original.insutype, lock=True)
+    _, insurance = person_insurance(session, original.psn_no, original.insutype, lock=True)
     if _later_in_stay(session, original):  # read under the person's lock, as a settlement of the stay reads them
         # The stay's later settlements bore only what was left of its deductible and did not count the stay:
         # cancel them first (the last settlement first), then this one.

@@ -47,7 +47,7 @@ def not_in_future(latest: dt.datetime, when: dt.datetime | None, field: str) -> 
     return when
 
 
-def _person_insurance(session: Session, psn_no: str, insutype: str, *, lock: bool = False) -> tuple[Person, Insurance]:
+def person_insurance(session: Session, psn_no: str, insutype: str, *, lock: bool = False) -> tuple[Person, Insurance]:
     """The person (with insurances and qualifications) and one insurance record; with `lock`, that record is
     locked first (`SELECT … FOR UPDATE`): it serialises everything that reads and changes the person's
     accumulators and account."""
@@ -76,7 +76,7 @@ def register_visit(session: Session, call: Call, data: dict[str, Any], kind: str
     begntime = not_in_future(latest_time(call), inputs.time(data, "begntime"), "begntime")
     assert begntime is not None
     institution = get_institution(session, call.fixmedins_code)
-    _, insurance = _person_insurance(session, psn_no, insutype)
+    _, insurance = person_insurance(session, psn_no, insutype)
     med_type = inputs.text(data, "med_type", required=kind == "inpatient", max_len=6) or "11"
     number = inputs.text(data, "ipt_no" if kind == "inpatient" else "ipt_otp_no", max_len=30)
     existing = session.scalar(
@@ -416,7 +416,7 @@ def _diagnosis(row: dict[str, Any], n: int) -> dict[str, Any]:
         "diag_srt_no": field("diag_srt_no", 5) or str(n + 1),
         "diag_code": field("diag_code", 30, True),
         "diag_name": field("diag_name", 255, True),
-        "diag_time": diag_time.strftime("%Y-%m-%d %H:%M:%S") if diag_time else None,
+        "diag_time": inputs.time_text(diag_time),
         "vali_flag": field("vali_flag", 1) or "1",
         "maindiag_flag": field("maindiag_flag", 3),
         "adm_cond": field("adm_cond", 500),
