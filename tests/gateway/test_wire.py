@@ -509,7 +509,7 @@ def test_dumps_writes_decimals_digit_for_digit() -> None:
 
 
 def test_answers_are_kept_with_the_id_number_masked_and_every_identifier_exact() -> None:
-    from yidi.gateway.service import _kept_answer
+    from yidi.gateway.service import _masked_fields as _kept_answer
 
     answer: dict[str, Any] = {
         "output": {"baseinfo": {"certno": OUT_CERTNO, "psn_no": OUT_CERTNO}, "insuinfo": [{"certno": "x"}]}

@@ -49,10 +49,7 @@ async def _call(request: Request, path_infno: str | None) -> Any:
         answer = await run_in_threadpool(service.handle_raw, database(request), signed, path_infno, limiter)
     except YidiError as exc:  # the signature or its nonce: nothing was written; an envelope, as for every refusal
         answer = envelope.answer("000000", clock.now(), clock.now(), None, service.error_text(exc))
-        text = wire.dumps(answer)
-        return Response(
-            text.encode("utf-8"), media_type="application/json", headers={"x-yidi-status": str(exc.http_status)}
-        )
+        return _envelope(answer, exc.http_status)
     download = (answer.get("output") or {}).get("__content__") if answer.get("infcode") == 0 else None
     if isinstance(download, bytes):  # 9102: the file itself, not an envelope
         name = answer["output"]["__file__"]["filename"]
@@ -61,9 +58,11 @@ async def _call(request: Request, path_infno: str | None) -> Any:
             media_type="application/octet-stream",
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
-    if answer.get("err_msg") == edge.RATE_LIMITED:
-        text = wire.dumps(answer)
-        return Response(text.encode("utf-8"), media_type="application/json", headers={"x-yidi-status": "429"})
-    # Typed as the national platform types it (amounts as JSON numbers, unknown values null): see gateway.wire.
-    text = wire.dumps(answer)
-    return Response(text.encode("utf-8"), media_type="application/json")
+    return _envelope(answer, 429 if answer.get("err_msg") == edge.RATE_LIMITED else None)
+
+
+def _envelope(answer: dict[str, Any], refused_status: int | None) -> Response:
+    """The answer typed as the national platform types it (see gateway.wire); a refusal before the transaction
+    says in x-yidi-status what HTTP status it would have had (see gateway.edge)."""
+    headers = {"x-yidi-status": str(refused_status)} if refused_status else None
+    return Response(wire.dumps(answer).encode("utf-8"), media_type="application/json", headers=headers)

@@ -22,7 +22,7 @@ from collections import OrderedDict
 from typing import Any
 
 from yidi.core import clock
-from yidi.gateway import envelope
+from yidi.gateway import envelope, wire
 
 log = logging.getLogger("yidi.gateway")
 
@@ -33,7 +33,7 @@ _MAX_ERROR_BODY = 64 * 1024  # an error answer larger than this is not an error 
 
 def refusal_bytes(err_msg: str) -> bytes:
     answer = envelope.answer("000000", clock.now(), clock.now(), None, err_msg)
-    return json.dumps(answer, ensure_ascii=False).encode("utf-8")
+    return wire.dumps(answer).encode("utf-8")  # serialised as every gateway answer is
 
 
 def err_msg_of(status: int, body: bytes) -> str:

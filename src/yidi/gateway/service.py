@@ -58,29 +58,19 @@ _CERTNO_FIELDS = frozenset({"certno", "mdtrt_cert_no"})
 
 
 def _masked_fields(value: Any) -> Any:
-    """Certificate-number fields masked wherever an ID number runs inside them (a prefixed card number), which the
-    free-text mask, bounded by non-alphanumerics, does not see."""
+    """The certificate-number fields masked, also where an ID number runs inside a longer number (a prefixed card
+    number) that the free-text mask, bounded by non-alphanumerics, does not see. The answer is kept so: masked by
+    field, not over the whole text, as a replay must give back every other identifier exactly as first answered
+    (a full number is given back only to the institution that presented it, in 1101, which is not stored)."""
     if isinstance(value, dict):
         return {
-            k: mask_id_runs(v) if k in _CERTNO_FIELDS and isinstance(v, str) else _masked_fields(v)
+            k: mask_id_runs(mask_certnos_in_text(v))
+            if k in _CERTNO_FIELDS and isinstance(v, str)
+            else _masked_fields(v)
             for k, v in value.items()
         }
     if isinstance(value, list):
         return [_masked_fields(v) for v in value]
-    return value
-
-
-def _kept_answer(value: Any) -> Any:
-    """The answer as kept in the message log: the ID-number fields masked (a full number is given back only to
-    the institution that presented it, in 1101, which is not stored; a replay would carry the mask). Masked by
-    field, not over the whole text: a replay must give back every identifier exactly as first answered."""
-    if isinstance(value, dict):
-        return {
-            k: mask_id_runs(mask_certnos_in_text(v)) if k in _CERTNO_FIELDS and isinstance(v, str) else _kept_answer(v)
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [_kept_answer(v) for v in value]
     return value
 
 
@@ -111,7 +101,7 @@ def _log_row(env: envelope.Envelope, body: dict[str, Any], response: dict[str, A
         received_at=now,
         infcode=response["infcode"],
         request=_kept(body),
-        response=_kept_answer(response),
+        response=_masked_fields(response),
         serial=secrets.randbelow(2**62),
     )
 
