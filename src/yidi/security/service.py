@@ -7,6 +7,7 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
@@ -50,6 +51,23 @@ _SIGNATURE_REASONS = {
     signing.Refusal.BAD_NONCE: "nonce malformed or already used / 随机串格式错误或已使用",
     signing.Refusal.BAD_SIGNATURE: "signature does not match / 签名不符",
 }
+
+
+def _administered(
+    session: Session, now: dt.datetime, action: str, entity_type: str, entity_id: str, **change: Any
+) -> None:
+    """The audit row of an administration command (`yidi …`): done by the system, through the command line."""
+    audit.record(
+        session,
+        at=now,
+        actor_type="system",
+        actor_id="system",
+        channel="cli",
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        **change,
+    )
 
 
 def check_password_rules(password: str) -> None:
@@ -109,15 +127,12 @@ def add_staff(
         created_at=now,
     )
     session.add(user)
-    audit.record(
+    _administered(
         session,
-        at=now,
-        actor_type="system",
-        actor_id="system",
-        channel="cli",
-        action="staff.create",
-        entity_type="staff_user",
-        entity_id=username,
+        now,
+        "staff.create",
+        "staff_user",
+        username,
         after={"roles": user.roles, "regions": user.regions},
     )
     return user
@@ -153,15 +168,12 @@ def add_credential(
         created_at=now,
     )
     session.add(credential)
-    audit.record(
+    _administered(
         session,
-        at=now,
-        actor_type="system",
-        actor_id="system",
-        channel="cli",
-        action="institution.credential.create",
-        entity_type="institution",
-        entity_id=fixmedins_code,
+        now,
+        "institution.credential.create",
+        "institution",
+        fixmedins_code,
         after={"key_id": key_id, "scheme": scheme.value},
     )
     return credential
@@ -174,15 +186,12 @@ def revoke_credential(session: Session, key_id: str, now: dt.datetime) -> Instit
         raise YidiError(NOT_FOUND, what="机构密钥 / institution credential", key=key_id)
     if credential.active:
         credential.active = False
-        audit.record(
+        _administered(
             session,
-            at=now,
-            actor_type="system",
-            actor_id="system",
-            channel="cli",
-            action="institution.credential.revoke",
-            entity_type="institution",
-            entity_id=credential.fixmedins_code,
+            now,
+            "institution.credential.revoke",
+            "institution",
+            credential.fixmedins_code,
             before={"key_id": key_id, "active": True},
             after={"key_id": key_id, "active": False},
         )
