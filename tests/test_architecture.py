@@ -13,7 +13,7 @@ import yidi
 ROOT = Path(yidi.__file__).parent
 
 # The floor of each top-level package (or top-level module): imports point down, or sideways within a floor.
-GROUND, FACTS, RIGHTS, CASES, EDGES = 0, 1, 2, 3, 4
+GROUND, FACTS, RIGHTS, CASES, REMEDIES, MONEY, EDGES = 0, 1, 2, 3, 4, 5, 6
 FLOORS = {
     "core": GROUND,
     "security": GROUND,
@@ -23,6 +23,7 @@ FLOORS = {
     "parameters": FACTS,
     "filing": RIGHTS,
     "settlement": CASES,
+    "reimbursement": REMEDIES,
     "gateway": EDGES,
     "cli": EDGES,
     "cli_support": EDGES,

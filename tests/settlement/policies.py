@@ -173,7 +173,15 @@ BASE: dict[str, Any] = {
         "pharmacy_purchase": False,
         "third_party_injury": True,
     },
-    "manual_reimbursement": {"deadline_months": 12},
+    "manual_reimbursement": {
+        "deadline_months": 12,
+        "deadline_end_of_following_year": False,
+        "review_working_days": 20,
+        "catalogue": "treatment_place",
+        "excluded_care": ["work_injury"],
+        "injury_requires_undertaking": True,
+        "required_materials": {"inpatient": ["invoice", "fee_list"], "outpatient": ["invoice"]},
+    },
     "chronic_cross_province": ["M03900"],
     "in_province_no_filing": {"inpatient": False, "outpatient": False, "pharmacy": False},
 }

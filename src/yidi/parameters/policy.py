@@ -240,8 +240,52 @@ class Exclusions(_Strict):
     third_party_injury: bool
 
 
+class ClaimCare(StrEnum):
+    """What a manual claim is for: the care types of direct settlement plus the exclusions (settlement.md §9)."""
+
+    OUTPATIENT = "outpatient"
+    INPATIENT = "inpatient"
+    CHRONIC = "chronic"  # 门慢特病
+    PHARMACY = "pharmacy"  # 定点药店购药
+    EMERGENCY_OBSERVATION = "emergency_observation"  # 急诊留观
+    MATERNITY = "maternity"  # 生育
+    WORK_INJURY = "work_injury"  # 工伤: a separate system (national)
+
+
+class MaterialKind(StrEnum):
+    """The papers of a manual claim (settlement.md §10, 东莞's list)."""
+
+    INVOICE = "invoice"  # 发票
+    FEE_LIST = "fee_list"  # 费用明细清单
+    DISCHARGE_SUMMARY = "discharge_summary"  # 出院小结
+    DIAGNOSIS = "diagnosis"  # 诊断证明
+    CASE_FIRST_PAGE = "case_first_page"  # 病案首页
+    OUTPATIENT_RECORD = "outpatient_record"  # 门诊病历
+    ID_COPY = "id_copy"  # 身份证件复印件
+    BANK_ACCOUNT = "bank_account"  # 银行账户
+    INJURY_UNDERTAKING = "injury_undertaking"  # 外伤无第三方责任承诺书
+    OTHER = "other"
+
+
 class ManualReimbursement(_Strict):
-    deadline_months: int = Field(ge=1, le=60)
+    """手工报销 of the insured region: when a claim is late, what it needs, which catalogue prices it."""
+
+    deadline_months: int | None = Field(ge=1, le=60)  # from discharge (a stay) or the visit; None: see below
+    deadline_end_of_following_year: bool  # 常州: until 31 December of the year after the care ended
+    review_working_days: int = Field(ge=1, le=60)  # a decision is due within these working days of submission
+    catalogue: Literal["treatment_place", "insured_place"]  # whose catalogue classes and prices the lines
+    excluded_care: list[ClaimCare]  # not reimbursed at all, even manually
+    injury_requires_undertaking: bool  # an injury is reimbursed only with the 外伤无第三方责任承诺书
+    required_materials: dict[Literal["inpatient", "outpatient"], list[MaterialKind]]  # before review starts
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> ManualReimbursement:
+        if (self.deadline_months is None) == (not self.deadline_end_of_following_year):
+            raise ValueError("give deadline_months or deadline_end_of_following_year: true, not both or neither")
+        missing = {"inpatient", "outpatient"} - set(self.required_materials)
+        if missing:
+            raise ValueError(f"required_materials lacks {sorted(missing)}")
+        return self
 
 
 class InProvinceNoFiling(_Strict):

@@ -277,3 +277,19 @@ class VisitDiagnosis(Base):
     diag_dept: Mapped[str | None] = mapped_column(String(50))
     dise_dor_no: Mapped[str | None] = mapped_column(String(30))
     dise_dor_name: Mapped[str | None] = mapped_column(String(50))
+
+
+class InvoiceUse(Base):
+    """Which settlement or claim an invoice (number + institution) has paid: one invoice is paid once.
+
+    `institution_key` is the fixmedins_code, or for an institution outside the network `X<region>:<name>`. A
+    direct settlement with `invono` and a manual claim both take a row; the primary key refuses the second, whose
+    refusal names the first. A cancelled settlement or a withdrawn claim gives its row back."""
+
+    __tablename__ = "invoice_use"
+
+    institution_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    invono: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(10))  # settlement | claim
+    owner_id: Mapped[str] = mapped_column(String(30))
+    taken_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)

@@ -29,7 +29,7 @@ from yidi.reference.service import get_institution
 from yidi.settlement.engine import Acc
 from yidi.settlement.inputs import BAD_INPUT, COUNT_KEYS, Call
 from yidi.settlement.models import FeeRecord, Settlement, Visit, VisitDiagnosis
-from yidi.settlement.service import _accumulators, _setlinfo
+from yidi.settlement.service import _setlinfo, accumulators
 from yidi.settlement.visits import own_visit, person_insurance, price_ceiling
 
 # -- 5201 -------------------------------------------------------------------------------------------------------
@@ -341,7 +341,7 @@ def query_accumulators(session: Session, call: Call, data: dict[str, Any]) -> di
         raise YidiError(NOT_FOUND, what="参保人员 / insured person", key=psn_no)
     out = []
     for ins in person.insurances:
-        values = _accumulators(session, psn_no, ins.insutype, int(cum_ym[:4]))
+        values = accumulators(session, psn_no, ins.insutype, int(cum_ym[:4]))
         for key, value in sorted(values.items()):
             out.append(
                 {

@@ -17,7 +17,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from yidi.catalog.service import as_entry, items_at
 from yidi.core import inputs
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import NOT_FOUND, YidiError
@@ -32,7 +31,7 @@ from yidi.people.service import age_on
 from yidi.reference.models import ChronicDisease, Institution, ServiceKind, SettlementLevel
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
-from yidi.settlement import engine
+from yidi.settlement import cases, engine
 from yidi.settlement.care import settlement as kept_fields
 from yidi.settlement.inputs import (
     BAD_INPUT,
@@ -47,22 +46,22 @@ from yidi.settlement.models import Accumulator, FeeRecord, Settlement, Visit
 from yidi.settlement.visits import own_visit, person_insurance
 
 
-def _rows(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Accumulator]:
+def accumulator_rows(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Accumulator]:
     stmt = select(Accumulator).where(
         Accumulator.psn_no == psn_no, Accumulator.insutype == insutype, Accumulator.year == year
     )
     return {r.key: r for r in session.scalars(stmt)}
 
 
-def _values(rows: dict[str, Accumulator]) -> dict[str, Decimal]:
+def accumulator_values(rows: dict[str, Accumulator]) -> dict[str, Decimal]:
     return {k: (Decimal(r.value) if k in COUNT_KEYS else from_fen(r.value)) for k, r in rows.items()}
 
 
-def _accumulators(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Decimal]:
-    return _values(_rows(session, psn_no, insutype, year))
+def accumulators(session: Session, psn_no: str, insutype: str, year: int) -> dict[str, Decimal]:
+    return accumulator_values(accumulator_rows(session, psn_no, insutype, year))
 
 
-def _apply(
+def apply_increments(
     session: Session,
     rows: dict[str, Accumulator],
     psn_no: str,
@@ -175,19 +174,12 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         fees = chosen + [f for f in fees if f.cnt < 0 and f.init_feedetl_sn in originals and f not in chosen]
     if not fees:
         raise YidiError(BAD_INPUT, field="mdtrt_id", problem="has no uploaded fees to settle / 无可结算费用")
-    by_day: dict[dt.date, set[str]] = defaultdict(set)
-    for f in fees:
-        by_day[f.fee_ocur_time.date()].add(f.med_list_codg)
-    catalogue: dict[str, Any] = {}
-    for day, codes in by_day.items():
-        catalogue.update({c: as_entry(i) for c, i in items_at(session, visit.mdtrtarea_admvs, codes, day).items()})
     lines = _net_lines(fees)
     year = service_date.year
-    rows = _rows(session, visit.psn_no, visit.insutype, year)
-    acc = _values(rows)
-    so_far = _stay_so_far(session, visit, year) if care is Care.INPATIENT else None
-    ctx = engine.Context(
-        policy=policy,
+    rows = accumulator_rows(session, visit.psn_no, visit.insutype, year)
+    case = cases.Case(
+        insured_region=insurance.insuplc_admdvs,
+        catalogue_region=visit.mdtrtarea_admvs,
         insutype=visit.insutype,
         retiree=insurance.retiree,
         civil_servant=insurance.civil_servant,
@@ -204,11 +196,11 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         service_date=service_date,
         disease=disease,
         person_diseases=tuple(q.opsp_dise_code for q in person.qualifications if q.status == "active"),
-        acct_used_flag=kept["acct_used_flag"] == "1",
+        use_account=kept["acct_used_flag"] == "1",
         account_balance=insurance.balc,
-        stay=so_far,
+        stay=_stay_so_far(session, visit, year) if care is Care.INPATIENT else None,
     )
-    result = engine.settle(lines, catalogue, ctx, acc)
+    result = cases.compute(session, case, lines, accumulator_values(rows))
     given = inputs.optional_amount(data, "medfee_sumamt")
     if given is not None and given != result.medfee_sumamt:
         raise YidiError(MISMATCH, field="medfee_sumamt", given=given, expected=result.medfee_sumamt)
@@ -407,7 +399,7 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
     med_type = inputs.text(data, "med_type", required=False, max_len=6) or p.visit.med_type
     record = _record(p, call, med_type)
     session.add(record)
-    _apply(session, p.accumulators, p.visit.psn_no, p.visit.insutype, record.year, p.result.increments, +1)
+    apply_increments(session, p.accumulators, p.visit.psn_no, p.visit.insutype, record.year, p.result.increments, +1)
     p.insurance.balc = p.result.balc
     session.execute(  # one statement for the lines (the objects in this session are updated in step)
         update(FeeRecord)
@@ -491,9 +483,9 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
     )
     session.add(reversal)
     original.status = "cancelled"
-    _apply(
+    apply_increments(
         session,
-        _rows(session, original.psn_no, original.insutype, original.year),
+        accumulator_rows(session, original.psn_no, original.insutype, original.year),
         original.psn_no,
         original.insutype,
         original.year,
