@@ -81,7 +81,7 @@ def apply_increments(
             row.value = max(0, row.value + value)
 
 
-def _net_lines(fees: list[FeeRecord]) -> list[engine.FeeLine]:
+def net_lines(fees: list[FeeRecord]) -> list[engine.FeeLine]:
     """The engine's lines: each refund (a negative 2301 line) taken off the line it refunds, so that the engine
     only ever splits what was finally charged. A line refunded in full is left out."""
     refunds: dict[str, list[FeeRecord]] = defaultdict(list)
@@ -174,7 +174,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         fees = chosen + [f for f in fees if f.cnt < 0 and f.init_feedetl_sn in originals and f not in chosen]
     if not fees:
         raise YidiError(BAD_INPUT, field="mdtrt_id", problem="has no uploaded fees to settle / 无可结算费用")
-    lines = _net_lines(fees)
+    lines = net_lines(fees)
     year = service_date.year
     rows = accumulator_rows(session, visit.psn_no, visit.insutype, year)
     case = cases.Case(
@@ -198,7 +198,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         person_diseases=tuple(q.opsp_dise_code for q in person.qualifications if q.status == "active"),
         use_account=kept["acct_used_flag"] == "1",
         account_balance=insurance.balc,
-        stay=_stay_so_far(session, visit, year) if care is Care.INPATIENT else None,
+        stay=stay_so_far(session, visit, year) if care is Care.INPATIENT else None,
     )
     result = cases.compute(session, case, lines, accumulator_values(rows))
     given = inputs.optional_amount(data, "medfee_sumamt")
@@ -207,7 +207,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
     return Prepared(visit, insurance, fees, result, service_date, category, rows, kept)
 
 
-def _stay_so_far(session: Session, visit: Visit, year: int) -> engine.StaySoFar | None:
+def stay_so_far(session: Session, visit: Visit, year: int) -> engine.StaySoFar | None:
     """None when no settlement of this stay is in force: this one is its first and counts the stay."""
     earlier = session.scalars(
         select(Settlement).where(Settlement.mdtrt_id == visit.mdtrt_id, Settlement.status == "settled")
