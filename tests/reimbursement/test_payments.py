@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -27,10 +29,15 @@ from yidi.reimbursement.models import Claim, PaymentItem, SettlementReview
 from yidi.reimbursement.payment_rules import (
     HEADERS,
     BankLine,
+    ItemFacts,
+    ItemResult,
     ResultRow,
     ResultsRefused,
     SourceKind,
+    bank_details_problem,
+    decide_results,
     mask_account,
+    parse_results_csv,
     xlsx_file,
 )
 
@@ -458,3 +465,62 @@ def test_the_person_and_their_agency_see_the_payment_nobody_else(demo: Database)
         item = s.scalars(select(PaymentItem)).one()
         seen_elsewhere = payments.view_item(item, item.batch, CLEARING_BJ, lh(1))
         assert seen_elsewhere.bank_account == "6222***********0123"
+
+
+# -- the pure rules -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("payee", "bank", "account", "problem"),
+    [
+        ("王某甲", "中国工商银行", "6222 0212 3456 7890 123", None),
+        ("王某甲", "中国工商银行", "6222-0212-3456", None),
+        ("王某甲", "中国工商银行", "1234567", "account must be 8 to 32 digits"),
+        ("王某甲", "中国工商银行", "62220212345678901234567890123456789", "account must be 8 to 32 digits"),
+        ("王某甲", "中国工商银行", "6222O21234567890", "account must be 8 to 32 digits"),
+        ("", "中国工商银行", "62220212345678", "payee missing"),
+        ("王某甲", None, "62220212345678", "bank missing"),
+        ("王某\t甲", "中国工商银行", "62220212345678", "payee holds a control character"),
+        ("+86王某甲", "中国工商银行", "62220212345678", "payee or bank starts with = + - @"),
+        ("王某甲", "@银行", "62220212345678", "payee or bank starts with = + - @"),
+    ],
+)
+def test_bank_details_that_cannot_go_to_the_bank(
+    payee: str, bank: str | None, account: str, problem: str | None
+) -> None:
+    found = bank_details_problem(payee, bank, account)
+    assert (found.split(" / ")[0] if found else None) == problem
+
+
+def test_masked_accounts_keep_the_first_and_last_four_digits() -> None:
+    assert mask_account("6222 0212 3456 7890 123") == "6222***********0123"
+    assert mask_account("62220212") == "****0212"
+    assert mask_account("123456789") == "1234*6789"
+
+
+FACTS = [
+    ItemFacts(1, SourceKind.CLAIM, "R1", Decimal("10.00"), ItemResult.PENDING, None, None, "approved", True),
+    ItemFacts(2, SourceKind.REVIEW, "R2", Decimal("5.50"), ItemResult.PAID, "S", TODAY, "paid", False),
+]
+TEXT = st.none() | st.text(max_size=12) | st.sampled_from(["1", "2", "R1", "R2", "paid", "失败", "2026-06-01", "10.00"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.builds(ResultRow, st.integers(1, 50), *[TEXT] * 8), max_size=6))
+def test_any_results_are_decided_or_refused_row_by_row_never_crash(rows: list[ResultRow]) -> None:
+    decisions, problems = decide_results(rows, "B1", FACTS, TODAY, TODAY)
+    decided, refused = {d.row for d in decisions}, {p.row for p in problems}
+    assert decided | refused == {r.row for r in rows}
+    assert all(d.item_id in (1, 2) for d in decisions)
+    assert all(d.unchanged for d in decisions if d.item_id == 2)  # a decided item only takes its own result again
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200) | st.text(max_size=200).map(lambda t: ("批次,单据号,结果\n" + t).encode()))
+def test_any_results_file_is_read_or_refused_as_a_whole(content: bytes) -> None:
+    try:
+        rows = parse_results_csv(content)
+    except YidiError as exc:
+        assert exc.code == "P_RESULTS_FILE"
+    else:
+        assert rows and all(r.batch_id is not None for r in rows)
