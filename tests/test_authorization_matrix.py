@@ -56,6 +56,15 @@ def person_or_own_staff(outcome: int | str) -> dict[str, int | str]:
 
 
 OWN_STAFF = {"anonymous": "E_AUTH", "person": "E_FORBIDDEN", "inst_a": "E_FORBIDDEN", "inst_b": "E_FORBIDDEN"}
+# Payment batches: clearing officers (and administrators) of the region only; reviewers do not pay.
+PAYMENTS = "/api/v1/staff/payment-batches"
+NO_BATCH = "B" + "411100" + "20260601100000" + "000000001"  # well formed, never made
+
+
+def payers(outcome: int | str) -> dict[str, int | str]:
+    return OWN_STAFF | {"staff_411100": "E_FORBIDDEN", "staff_110000": "E_FORBIDDEN", "clearing_411100": outcome}
+
+
 GATEWAY_1901 = {
     "infno": "1901",
     "msgid": "H11010500001202506010900000001",
@@ -231,6 +240,13 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
         None,
         STAFF_OR_INSTITUTION,
     ),
+    ("POST", PAYMENTS, PAYMENTS, {"region": "411100", "request_id": "matrix"}, payers("P_EMPTY")),
+    ("GET", PAYMENTS, PAYMENTS, None, payers(200)),
+    ("GET", f"{PAYMENTS}/{{batch_id}}", f"{PAYMENTS}/{NO_BATCH}", None, payers("E_NOT_FOUND")),
+    ("GET", f"{PAYMENTS}/{{batch_id}}/export.csv", f"{PAYMENTS}/{NO_BATCH}/export.csv", None, payers("E_NOT_FOUND")),
+    ("GET", f"{PAYMENTS}/{{batch_id}}/export.xlsx", f"{PAYMENTS}/{NO_BATCH}/export.xlsx", None, payers("E_NOT_FOUND")),
+    ("POST", f"{PAYMENTS}/{{batch_id}}/results", f"{PAYMENTS}/{NO_BATCH}/results", None, payers("E_INPUT")),
+    ("POST", f"{PAYMENTS}/{{batch_id}}/results-file", f"{PAYMENTS}/{NO_BATCH}/results-file", None, payers("E_INPUT")),
 ]
 
 

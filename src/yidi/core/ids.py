@@ -32,6 +32,7 @@ class PlatformIdKind(StrEnum):
     FILING = "F"  # trt_dcla_detl_sn
     CLAIM = "R"  # manual reimbursement claim
     CLEARING = "C"
+    PAYMENT_BATCH = "B"  # a bank transfer file of payments to persons
 
 
 @dataclass(frozen=True)

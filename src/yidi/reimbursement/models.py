@@ -11,7 +11,19 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from yidi.core.db import AwareDateTime, Base, Money, UnitPrice
@@ -199,14 +211,20 @@ class PaymentBatch(Base):
     """A bank transfer file of one insured region: approved claims and differences paid to persons."""
 
     __tablename__ = "payment_batch"
+    __table_args__ = (
+        Index("uq_payment_batch_request", "created_by", "request_id", unique=True),
+        Index("ix_payment_batch_region", "insured_region", "created_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(30), primary_key=True)
     insured_region: Mapped[str] = mapped_column(String(6))
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
     created_by: Mapped[str] = mapped_column(String(50))
+    request_id: Mapped[str | None] = mapped_column(String(40))  # the staff member's retry key (idempotent create)
     status: Mapped[str] = mapped_column(String(10))  # exported | closed (every item has a result)
     item_count: Mapped[int] = mapped_column(Integer)
     total: Mapped[Decimal] = mapped_column(Money)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
 
     items: Mapped[list[PaymentItem]] = relationship(
         back_populates="batch", cascade="all, delete-orphan", order_by="PaymentItem.id"
@@ -215,7 +233,18 @@ class PaymentBatch(Base):
 
 class PaymentItem(Base):
     __tablename__ = "payment_item"
-    __table_args__ = (Index("ix_payment_item_source", "source_kind", "source_id"),)
+    __table_args__ = (
+        Index("ix_payment_item_source", "source_kind", "source_id"),
+        # At most one pending item per claim or review: two batches never transfer the same money.
+        Index(
+            "uq_payment_item_pending",
+            "source_kind",
+            "source_id",
+            unique=True,
+            postgresql_where=text("result = 'pending'"),
+            sqlite_where=text("result = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     batch_id: Mapped[str] = mapped_column(String(30), ForeignKey("payment_batch.id"), index=True)
@@ -227,7 +256,9 @@ class PaymentItem(Base):
     amount: Mapped[Decimal] = mapped_column(Money)
     result: Mapped[str] = mapped_column(String(8))  # pending | paid | failed
     bank_serial: Mapped[str | None] = mapped_column(String(60))
-    result_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
-    result_note: Mapped[str | None] = mapped_column(String(300))
+    result_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)  # when the result was recorded
+    result_note: Mapped[str | None] = mapped_column(String(300))  # why it failed, shown to the person
+    paid_on: Mapped[dt.date | None] = mapped_column(Date)  # the bank's value date of a paid transfer
+    recorded_by: Mapped[str | None] = mapped_column(String(50))
 
     batch: Mapped[PaymentBatch] = relationship(back_populates="items")

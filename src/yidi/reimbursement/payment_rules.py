@@ -1,0 +1,527 @@
+"""Pure rules of paying persons (no database, clock or HTTP): which bank details may go into a transfer file, the
+transfer file itself (CSV and XLSX from the same lines), and whether each result a bank sends back may be recorded.
+
+A batch pays approved claims (`payable`) and review differences (`difference`). The files carry the account in
+full (they go to the bank); everything else that leaves the platform (audit rows, logs, answers to anyone but the
+person and their agency) carries `mask_account`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from yidi.core.errors import ErrorKind, YidiError
+from yidi.core.money import from_fen, parse_amount, to_fen
+
+
+class SourceKind(StrEnum):
+    CLAIM = "claim"  # a manual reimbursement claim: its payable
+    REVIEW = "review"  # a review of a settlement decided with a difference in the person's favour
+
+
+class ItemResult(StrEnum):
+    PENDING = "pending"
+    PAID = "paid"
+    FAILED = "failed"
+
+
+class BatchStatus(StrEnum):
+    EXPORTED = "exported"  # the transfer file exists; results are awaited
+    CLOSED = "closed"  # every item has a result
+
+
+KIND_LABELS = {SourceKind.CLAIM: "手工报销", SourceKind.REVIEW: "复核补差"}
+HEADERS = ("收款人", "开户银行", "账号", "金额", "单据号", "类型", "批次")
+# Technical bounds, not policy: a bank's bulk transfer file takes a few thousand lines; what is left waits for the
+# next batch. A results submission names each item at most once or twice.
+MAX_ITEMS = 5000
+MAX_RESULT_ROWS = 10_000
+SERIAL_MAX, REASON_MAX, CELL_MAX = 60, 300, 300
+NOTHING_TO_TRANSFER = "无需转账：已由直接结算全部支付 / nothing to transfer: all paid by direct settlement"
+
+P_EMPTY = ErrorKind(
+    "P_EMPTY", "区域{region}没有可支付的单据：{reason}", "nothing to pay in region {region}: {reason}", 409
+)
+P_REQUEST = ErrorKind(
+    "P_REQUEST",
+    "请求号“{request_id}”已用于区域{region}的支付批次{batch_id}",
+    "request id '{request_id}' was already used for payment batch {batch_id} of region {region}",
+    409,
+)
+P_RESULTS = ErrorKind(
+    "P_RESULTS",
+    "支付结果有{count}行有误，未记录任何结果（见rows）",
+    "{count} result row(s) refused; nothing was recorded (see rows)",
+    422,
+)
+P_RESULTS_FILE = ErrorKind(
+    "P_RESULTS_FILE", "支付结果文件无法读取：{reason}", "the payment results file cannot be read: {reason}", 422
+)
+
+
+# -- bank details -----------------------------------------------------------------------------------------------
+
+_ACCOUNT_RE = re.compile(r"[0-9]{8,32}", re.ASCII)
+_SEPARATORS_RE = re.compile(r"[\s-]+")
+# A cell starting with one of these is a formula to a spreadsheet: a payee name must never run as one.
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def normalise_account(account: str) -> str:
+    """The account as the bank wants it: digits only (spaces and hyphens typed for readability dropped)."""
+    return _SEPARATORS_RE.sub("", account)
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def bank_details_problem(payee: str | None, bank: str | None, account: str | None) -> str | None:
+    """Why these details cannot go into a transfer file (None: they can)."""
+    for en, zh, value in (("payee", "收款人", payee), ("bank", "开户银行", bank), ("account", "账号", account)):
+        if value is None or not value.strip():
+            return f"{en} missing / 缺少{zh}"
+        if _has_control(value):
+            return f"{en} holds a control character / {zh}含有控制字符"
+    assert payee is not None and bank is not None and account is not None  # checked above
+    if payee.strip().startswith(_FORMULA_START) or bank.strip().startswith(_FORMULA_START):
+        return "payee or bank starts with = + - @ / 收款人或开户银行以公式符号开头"
+    if not _ACCOUNT_RE.fullmatch(normalise_account(account)):
+        return "account must be 8 to 32 digits / 账号应为8至32位数字"
+    return None
+
+
+def mask_account(account: str) -> str:
+    """The first and last four digits, the rest hidden: enough to recognise one's own account."""
+    digits = normalise_account(account)
+    if len(digits) <= 8:
+        return "*" * max(len(digits) - 4, 0) + digits[-4:]
+    return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+
+
+def amount_text(amount: Decimal) -> str:
+    """Exactly two decimals, no separators ("1234.50"); refuses anything that is not whole fen."""
+    return format(from_fen(to_fen(amount)), "f")
+
+
+# -- the transfer file ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BankLine:
+    payee: str
+    bank: str
+    account: str  # in full: the file goes to the bank
+    amount: Decimal
+    source_id: str
+    kind: SourceKind
+    batch_id: str
+
+    def cells(self) -> tuple[str, str, str, str, str, str, str]:
+        return (
+            self.payee,
+            self.bank,
+            self.account,
+            amount_text(self.amount),
+            self.source_id,
+            KIND_LABELS[self.kind],
+            self.batch_id,
+        )
+
+
+def total_of(lines: Iterable[BankLine]) -> Decimal:
+    return sum((line.amount for line in lines), Decimal("0.00"))
+
+
+def csv_file(lines: Sequence[BankLine]) -> bytes:
+    """UTF-8 with a byte-order mark (Excel then reads the Chinese correctly), CRLF lines, a header, no total row
+    (a bank import takes every line as a transfer)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(HEADERS)
+    writer.writerows(line.cells() for line in lines)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def xlsx_file(lines: Sequence[BankLine], title: str) -> bytes:
+    """The same lines as `csv_file` with a title row, a styled and frozen header, amounts as numbers of exactly
+    their fen value (format 0.00) and a total row."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook has one sheet
+    sheet.title = "支付明细"
+    sheet.append([title])
+    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
+    sheet.cell(1, 1).font = Font(bold=True, size=14)
+    thin = Side(style="thin", color="999999")
+    for column, header in enumerate(HEADERS, start=1):
+        cell = sheet.cell(2, column, header)
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(horizontal="center")
+        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+    for row, line in enumerate(lines, start=3):
+        for column, value in enumerate(line.cells(), start=1):
+            if column == 4:
+                _amount_cell(sheet, row, column, line.amount)
+            else:
+                _text_cell(sheet, row, column, value)
+    total_row = len(lines) + 3
+    _text_cell(sheet, total_row, 1, f"合计（{len(lines)}笔）")
+    _amount_cell(sheet, total_row, 4, total_of(lines))
+    for column in range(1, len(HEADERS) + 1):
+        sheet.cell(total_row, column).font = Font(bold=True)
+    sheet.freeze_panes = "A3"
+    for letter, width in zip("ABCDEFG", (16, 28, 26, 14, 34, 12, 34), strict=True):
+        sheet.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _text_cell(sheet: Any, row: int, column: int, value: str) -> None:
+    cell = sheet.cell(row, column, value)
+    cell.data_type = "s"  # never a formula, whatever the text starts with
+    cell.number_format = "@"  # an account of 19 digits stays text, not 6.22E+18
+
+
+def _amount_cell(sheet: Any, row: int, column: int, amount: Decimal) -> None:
+    # openpyxl writes a number through float and "%.16g", which can turn 79811208.35 into 79811208.34999999.
+    # Given the exact text with the numeric type, it writes that text: the cell holds exactly the fen value.
+    cell = sheet.cell(row, column, amount_text(amount))
+    cell.data_type = "n"
+    cell.number_format = "0.00"
+
+
+# -- results sent back by the bank ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One result as given (a file line or a JSON element), all text, nothing trusted yet. `row` is the file's
+    line number or the element's position from 1; `batch_id` None when the input does not carry one."""
+
+    row: int
+    batch_id: str | None = None
+    item_id: str | None = None
+    source_id: str | None = None
+    result: str | None = None
+    bank_serial: str | None = None
+    paid_on: str | None = None
+    reason: str | None = None
+    amount: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemFacts:
+    """What checking a result needs to know of an item and of the claim or review it pays."""
+
+    item_id: int
+    source_kind: SourceKind
+    source_id: str
+    amount: Decimal
+    result: ItemResult
+    bank_serial: str | None
+    paid_on: dt.date | None
+    source_status: str
+    source_ready: bool  # the claim is approved / the review decided: a result may still be recorded
+
+
+@dataclass(frozen=True)
+class Decision:
+    row: int
+    item_id: int
+    result: ItemResult
+    bank_serial: str | None
+    paid_on: dt.date | None
+    reason: str | None
+    unchanged: bool  # the same result again (recorded before, or earlier in the same submission)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    item: str | None
+    field: str
+    problem: str  # "english / 中文"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"row": self.row, "item": self.item, "field": self.field, "problem": self.problem}
+
+
+class ResultsRefused(YidiError):
+    """Results refused as a whole: nothing recorded; `rows` says what is wrong with each bad row."""
+
+    def __init__(self, rows: list[RowProblem]) -> None:
+        super().__init__(P_RESULTS, count=len({p.row for p in rows}))
+        self.rows = rows
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "rows": [p.as_dict() for p in self.rows]}
+
+
+PAID_WORDS = {"paid", "成功", "支付成功", "已支付"}
+FAILED_WORDS = {"failed", "失败", "支付失败", "退回"}
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d")
+
+
+def parse_result_word(text: str) -> ItemResult | None:
+    word = text.strip().lower()
+    return ItemResult.PAID if word in PAID_WORDS else ItemResult.FAILED if word in FAILED_WORDS else None
+
+
+def parse_bank_date(text: str) -> dt.date | None:
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+class _RowCheck:
+    """Collects one row's problems; the first problem of a field is enough."""
+
+    def __init__(self, row: ResultRow, item: str | None) -> None:
+        self.row, self.item, self.problems = row.row, item, list[RowProblem]()
+
+    def refuse(self, field: str, problem: str) -> None:
+        self.problems.append(RowProblem(self.row, self.item, field, problem))
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def decide_results(
+    rows: Sequence[ResultRow], batch_id: str, items: Sequence[ItemFacts], opened_on: dt.date, today: dt.date
+) -> tuple[list[Decision], list[RowProblem]]:
+    """Each row's decision, or every problem of every row. A paid result needs the bank's serial and value date
+    (between the batch's day and today), a failed one a reason; a given amount must be the item's to the fen.
+    An item already decided takes the same result again (unchanged) but never a different one."""
+    by_id = {i.item_id: i for i in items}
+    by_source = {i.source_id: i for i in items}
+    decisions: list[Decision] = []
+    problems: list[RowProblem] = []
+    seen: dict[int, Decision] = {}
+    for row in rows:
+        check = _RowCheck(row, row.item_id or row.source_id)
+        too_long = [name for name, value in vars(row).items() if isinstance(value, str) and len(value) > CELL_MAX]
+        if too_long:
+            check.refuse(too_long[0], f"longer than {CELL_MAX} characters / 超长")
+            problems += check.problems
+            continue
+        if row.batch_id is not None and row.batch_id.strip() != batch_id:
+            given = row.batch_id.strip() or "(blank)"
+            check.refuse("batch", f"batch {given} is not this batch {batch_id} / 批次号与本批次不符")
+        item = _identify(row, by_id, by_source, check)
+        result = parse_result_word(row.result or "")
+        if result is None:
+            check.refuse("result", "must be paid (成功) or failed (失败) / 结果应为成功或失败")
+        if item is not None and not _blank(row.amount):
+            assert row.amount is not None
+            try:
+                given_amount = parse_amount(row.amount)
+            except YidiError as exc:
+                check.refuse("amount", f"{exc.message_en} / {exc.message_zh}")
+            else:
+                if given_amount != item.amount:
+                    check.refuse(
+                        "amount",
+                        f"{given_amount} does not match the item's {item.amount} / 金额与明细金额{item.amount}不符",
+                    )
+        serial, paid_on, reason = _details(row, result, opened_on, today, check)
+        if check.problems or item is None or result is None:
+            problems += check.problems
+            continue
+        decision = Decision(row.row, item.item_id, result, serial, paid_on, reason, unchanged=False)
+        earlier = seen.get(item.item_id)
+        if earlier is not None:
+            if _same(earlier, decision):
+                decisions.append(_replace_unchanged(decision))
+            else:
+                check.refuse("result", f"conflicts with row {earlier.row} for the same item / 与第{earlier.row}行冲突")
+                problems += check.problems
+            continue
+        if item.result is not ItemResult.PENDING:
+            recorded = Decision(0, item.item_id, item.result, item.bank_serial, item.paid_on, None, unchanged=True)
+            if _same(recorded, decision):
+                decision = _replace_unchanged(decision)
+            else:
+                was = item.result.value + (f" (serial {item.bank_serial})" if item.bank_serial else "")
+                check.refuse(
+                    "result",
+                    f"item {item.item_id} ({item.source_kind.value} {item.source_id}) was already recorded as {was}; "
+                    f"a different result is refused / 该明细已记录为{was}，不能更改",
+                )
+        elif not item.source_ready:
+            check.refuse(
+                "item",
+                f"{item.source_kind.value} {item.source_id} is {item.source_status}, no result can be recorded / "
+                f"单据状态为{item.source_status}，不能记录支付结果",
+            )
+        if check.problems:
+            problems += check.problems
+            continue
+        seen[item.item_id] = decision
+        decisions.append(decision)
+    return decisions, problems
+
+
+def _identify(
+    row: ResultRow, by_id: dict[int, ItemFacts], by_source: dict[str, ItemFacts], check: _RowCheck
+) -> ItemFacts | None:
+    item: ItemFacts | None = None
+    if not _blank(row.item_id):
+        assert row.item_id is not None
+        text = row.item_id.strip()
+        item = by_id.get(int(text)) if text.isascii() and text.isdigit() and len(text) <= 18 else None
+        if item is None:
+            check.refuse("item", f"no item {text} in this batch / 本批次无此明细")
+            return None
+    if not _blank(row.source_id):
+        assert row.source_id is not None
+        text = row.source_id.strip()
+        by_src = by_source.get(text)
+        if by_src is None:
+            check.refuse("source_id", f"no claim or review {text} in this batch / 本批次无此单据")
+            return None
+        if item is not None and item is not by_src:
+            check.refuse("source_id", f"item {item.item_id} pays {item.source_id}, not {text} / 明细与单据号不符")
+            return None
+        item = by_src
+    if item is None:
+        check.refuse("item", "an item or claim id is required / 须填写明细号或单据号")
+    return item
+
+
+def _details(
+    row: ResultRow, result: ItemResult | None, opened_on: dt.date, today: dt.date, check: _RowCheck
+) -> tuple[str | None, dt.date | None, str | None]:
+    serial = None if _blank(row.bank_serial) else (row.bank_serial or "").strip()
+    reason = None if _blank(row.reason) else (row.reason or "").strip()
+    paid_on: dt.date | None = None
+    if serial is not None and (len(serial) > SERIAL_MAX or _has_control(serial)):
+        check.refuse("bank_serial", f"at most {SERIAL_MAX} printable characters / 流水号超长或含控制字符")
+    if reason is not None and (len(reason) > REASON_MAX or _has_control(reason)):
+        check.refuse("reason", f"at most {REASON_MAX} printable characters / 原因超长或含控制字符")
+    if result is ItemResult.PAID:
+        if serial is None:
+            check.refuse("bank_serial", "the bank's serial is required for a paid item / 支付成功须填写银行流水号")
+        if _blank(row.paid_on):
+            check.refuse("paid_on", "the value date is required for a paid item / 支付成功须填写支付日期")
+        else:
+            paid_on = parse_bank_date(row.paid_on or "")
+            if paid_on is None:
+                check.refuse("paid_on", "not a date (yyyy-mm-dd) / 日期格式应为yyyy-mm-dd")
+            elif not opened_on <= paid_on <= today:
+                check.refuse(
+                    "paid_on",
+                    f"{paid_on} is not between the batch's day {opened_on} and today {today}"
+                    " / 支付日期应在批次日期至今天之间",
+                )
+        reason = None  # a paid transfer has no failure reason
+    elif result is ItemResult.FAILED and reason is None:
+        check.refuse("reason", "a failed payment needs the reason the bank gave / 支付失败须填写原因")
+    return serial, paid_on, reason
+
+
+def _same(recorded: Decision, given: Decision) -> bool:
+    """The same result: paid with the same serial and value date, or failed (whatever words the reason takes)."""
+    if recorded.result is not given.result:
+        return False
+    return given.result is ItemResult.FAILED or (
+        recorded.bank_serial == given.bank_serial and recorded.paid_on == given.paid_on
+    )
+
+
+def _replace_unchanged(decision: Decision) -> Decision:
+    return Decision(
+        decision.row, decision.item_id, decision.result, decision.bank_serial, decision.paid_on, decision.reason, True
+    )
+
+
+# -- a results file ---------------------------------------------------------------------------------------------
+
+RESULT_COLUMNS = {
+    "batch_id": ("批次", "批次号", "batch", "batch_id"),
+    "item_id": ("明细号", "item", "item_id"),
+    "source_id": ("单据号", "claim_id", "claim id", "source_id"),
+    "result": ("结果", "支付结果", "result"),
+    "bank_serial": ("银行流水号", "流水号", "bank_serial", "serial"),
+    "paid_on": ("支付日期", "日期", "paid_on", "date"),
+    "reason": ("原因", "失败原因", "reason"),
+    "amount": ("金额", "amount"),
+}
+_REQUIRED_COLUMNS = (("batch_id", "批次/batch"), ("result", "结果/result"))
+_LOOKUP = {name.lower(): field for field, names in RESULT_COLUMNS.items() for name in names}
+
+
+def _column_field(header: str) -> str | None:
+    """A header names its field in Chinese or English, or both as "结果/result"."""
+    for part in [header, *header.split("/")]:
+        field = _LOOKUP.get(part.strip().lower())
+        if field is not None:
+            return field
+    return None
+
+
+def parse_results_csv(content: bytes) -> list[ResultRow]:
+    """The rows of a results CSV (UTF-8, BOM optional): the exported transfer file with 结果, 银行流水号, 支付日期
+    and 原因 columns added will do; other columns are ignored. Refuses the whole file when it cannot be read or
+    lacks the batch, the item (明细号 or 单据号) or the result column."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise YidiError(P_RESULTS_FILE, reason=f"not UTF-8 text ({exc.reason}) / 不是UTF-8编码") from None
+    if "\x00" in text:
+        raise YidiError(P_RESULTS_FILE, reason="holds a NUL character / 含有非法字符")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise YidiError(P_RESULTS_FILE, reason="empty file / 文件为空")
+        fields = [_column_field(h) for h in header]
+        missing = [label for field, label in _REQUIRED_COLUMNS if field not in fields]
+        if "item_id" not in fields and "source_id" not in fields:
+            missing.append("单据号/claim id (or 明细号/item)")
+        if missing:
+            raise YidiError(P_RESULTS_FILE, reason=f"missing column(s) {', '.join(missing)} / 缺少必需的列")
+        rows: list[ResultRow] = []
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= MAX_RESULT_ROWS:
+                raise YidiError(P_RESULTS_FILE, reason=f"more than {MAX_RESULT_ROWS} rows / 超过行数上限")
+            values = {f: cells[i] for i, f in enumerate(fields) if f is not None and i < len(cells)}
+            rows.append(
+                ResultRow(
+                    row=reader.line_num,
+                    batch_id=values.get("batch_id", ""),  # a short line: the batch is blank, and refused as such
+                    item_id=values.get("item_id"),
+                    source_id=values.get("source_id"),
+                    result=values.get("result"),
+                    bank_serial=values.get("bank_serial"),
+                    paid_on=values.get("paid_on"),
+                    reason=values.get("reason"),
+                    amount=values.get("amount"),
+                )
+            )
+    except csv.Error as exc:
+        raise YidiError(
+            P_RESULTS_FILE, reason=f"line {reader.line_num}: {exc} / 第{reader.line_num}行格式有误"
+        ) from None
+    if not rows:
+        raise YidiError(P_RESULTS_FILE, reason="no result rows / 没有结果行")
+    return rows
