@@ -10,23 +10,29 @@ catalogue 甲类) and 维生素C 100.00 (丙类, wholly self-paid).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from yidi.app import create_app
 from yidi.core.audit import AuditEvent
-from yidi.core.calendar import default_calendar
+from yidi.core.calendar import default_calendar, install_notice
+from yidi.core.config import reset_settings
 from yidi.core.db import Database
 from yidi.core.errors import YidiError
-from yidi.core.principal import Audience, Principal, Role
+from yidi.core.principal import SYSTEM, Audience, Principal, Role
 from yidi.filing.rules import Subtype
 from yidi.reimbursement import review_rules, reviews
 from yidi.reimbursement.models import SettlementReview
 from yidi.reimbursement.review_rules import Payee
 from yidi.settlement.models import Settlement, SettlementAdjustment
 
+from ..helpers import person_headers, staff_headers
 from .reviews_support import (
     ACARBOSE,
     BEIJING_REVIEWER,
@@ -404,3 +410,159 @@ def test_a_difference_needs_a_payee(db: Database) -> None:
         assert (review.bank_account, review.difference) == ("6222020000000000123", D("170.00"))
         paid = reviews.mark_paid(s, CLERK, review_id, "BANK0001", NOW)
         assert paid.status == "paid"
+
+
+# -- over HTTP, with real sign-in ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def client(db: Database, frozen_clock: dt.datetime) -> Iterator[TestClient]:
+    load(db)
+    with TestClient(create_app(db)) as c:
+        yield c
+
+
+def test_review_end_to_end_over_http(client: TestClient, db: Database) -> None:
+    """The person asks, the 漯河 reviewer previews and decides (170.00 paid, as worked out above); staff open a
+    second review at the counter that ends in a recovery of 30.00. A second visit the same day bears no
+    deductible (used by the first): fund 1,000 × 0.30 = 300.00; with 阿卡波糖 as 乙类 10 %: 900 × 0.30 = 270.00."""
+    file(db, PSN, Subtype.OTHER_TEMPORARY, dt.date(2025, 3, 3))
+    hospital = Hospital(db)
+    first = hospital.outpatient(PSN, CERTNO, "2025-03-10", BILL, "H1")
+    second = hospital.outpatient(PSN, CERTNO, "2025-03-10", BILL, "H2")
+    assert (first["hifp_pay"], second["hifp_pay"]) == (D("255.00"), D("300.00"))
+    me, other = person_headers(client, PSN), person_headers(client, OTHER_PSN)
+    reviewer, beijing = staff_headers(client, "reviewer.411100"), staff_headers(client, "reviewer.110000")
+    body = {
+        "reason": "我有长期居住备案 / my long-term filing should have applied",
+        "request_id": "web-1",
+        "payee_name": "陈某戊",
+        "bank_name": "中国工商银行漯河分行",
+        "bank_account": "6222 0200 0000 0000 123",
+    }
+    asked = client.post(f"/api/v1/settlements/{first['setl_id']}/reviews", headers=me, json=body)
+    assert asked.status_code == 201, asked.text
+    review = asked.json()
+    assert (review["status"], review["due_date"], review["due_date_provisional"]) == ("requested", "2026-06-30", False)
+    assert review["bank_account"] == "6222020000000000123"
+    again = client.post(f"/api/v1/settlements/{first['setl_id']}/reviews", headers=me, json=body)
+    assert again.status_code == 201 and again.json()["id"] == review["id"]  # a retry
+    stranger = client.post(f"/api/v1/settlements/{first['setl_id']}/reviews", headers=other, json=body)
+    assert stranger.status_code == 403 and stranger.json()["code"] == "E_FORBIDDEN"
+    rid = review["id"]
+    assert [r["id"] for r in client.get("/api/v1/reviews", headers=me).json()] == [rid]
+    assert client.get("/api/v1/reviews", headers=other).json() == []
+    assert client.get(f"/api/v1/reviews/{rid}", headers=other).json()["code"] == "E_FORBIDDEN"
+    assert client.get(f"/api/v1/reviews/{rid}", headers=beijing).json()["code"] == "E_NOT_FOUND"
+    queue = client.get("/api/v1/staff/reviews", headers=reviewer).json()
+    assert [(r["id"], r["overdue"]) for r in queue] == [(rid, False)]
+    assert client.get("/api/v1/staff/reviews", headers=beijing).json() == []
+
+    bad = client.post(
+        f"/api/v1/staff/reviews/{rid}/preview",
+        headers=reviewer,
+        json={"corrections": {"line_classes": {REPAGLINIDE: {"chrgitm_lv": "02"}}}},
+    )
+    assert bad.status_code == 422 and bad.json()["code"] == "RV_INPUT"
+    assert bad.json()["details"]["field"] == f"corrections.line_classes.{REPAGLINIDE}"
+    correction = {"corrections": {"category": "long_term"}}
+    shown = client.post(f"/api/v1/staff/reviews/{rid}/preview", headers=reviewer, json=correction).json()
+    assert (shown["difference"], shown["outcome"], shown["original"]["fund_pay_sumamt"]) == (
+        "170.00",
+        "difference",
+        "255.00",
+    )
+    assert shown["increments"] == {"basic.fund": "170.00", "outpatient.fund": "170.00"}
+    elsewhere = client.post(f"/api/v1/staff/reviews/{rid}/decide", headers=beijing, json=correction)
+    assert elsewhere.status_code == 403
+    decided = client.post(
+        f"/api/v1/staff/reviews/{rid}/decide", headers=reviewer, json=correction | {"note": "长期居住备案应适用"}
+    )
+    assert decided.status_code == 200, decided.text
+    assert (decided.json()["status"], decided.json()["difference"]) == ("decided", "170.00")
+    twice = client.post(f"/api/v1/staff/reviews/{rid}/decide", headers=reviewer, json=correction)
+    assert twice.status_code == 409 and twice.json()["code"] == "RV_STATE"
+    mine = client.get(f"/api/v1/reviews/{rid}", headers=me).json()
+    assert (mine["original"]["hifp_pay"], mine["recomputed"]["hifp_pay"], mine["difference"]) == (
+        "255.00",
+        "425.00",
+        "170.00",
+    )
+    assert [ln["med_list_codg"] for ln in mine["recomputed"]["lines"]] == [ACARBOSE, VITAMIN_C]
+    assert (mine["category"], mine["decision_note"]) == ("other_temporary", "长期居住备案应适用")
+
+    counter = client.post(
+        f"/api/v1/staff/settlements/{second['setl_id']}/reviews", headers=reviewer, json={"reason": "稽核抽查"}
+    )
+    assert counter.status_code == 201, counter.text
+    cid = counter.json()["id"]
+    assert (
+        client.post(
+            f"/api/v1/settlements/{second['setl_id']}/reviews", headers=me, json=body | {"request_id": "x"}
+        ).json()["code"]
+        == "RV_OPEN"
+    )
+    recovery = client.post(
+        f"/api/v1/staff/reviews/{cid}/decide",
+        headers=reviewer,
+        json={"corrections": {"line_classes": {ACARBOSE: {"chrgitm_lv": "02", "selfpay_prop": "0.10"}}}},
+    ).json()
+    assert (recovery["outcome"], recovery["difference"]) == ("recovery", "-30.00")
+    clerk = staff_headers(client, "clearing.411100")
+    assert client.post(f"/api/v1/staff/reviews/{cid}/decide", headers=clerk, json={}).status_code == 403
+    back = client.post(f"/api/v1/staff/reviews/{cid}/recovered", headers=clerk, json={"serial": "ZH-2026-0001"})
+    assert back.status_code == 200 and (back.json()["status"], back.json()["settled_serial"]) == (
+        "recovered",
+        "ZH-2026-0001",
+    )
+    assert accumulators(db) == {"outpatient.deductible": 15000, "outpatient.fund": 69500, "basic.fund": 69500}
+
+    third = client.post(
+        f"/api/v1/settlements/{second['setl_id']}/reviews", headers=me, json={"reason": "再次复核"}
+    ).json()
+    refused = client.post(f"/api/v1/staff/reviews/{third['id']}/refuse", headers=reviewer, json={"reason": "已复核"})
+    assert refused.status_code == 200 and refused.json()["status"] == "refused"
+    statuses = sorted(r["status"] for r in client.get("/api/v1/reviews", headers=me).json())
+    assert statuses == ["decided", "recovered", "refused"]  # all asked in the same (frozen) second
+
+
+def test_a_due_date_over_a_year_without_notice_is_provisional_until_the_notice_comes(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Asked on 2026-12-15: 20 working days reach into 2027, which has no holiday notice yet (weekends only:
+    12/16–12/31 are 12 working days, then 2027-01-01 … 01-12 eight more: 2027-01-12, provisional). With a notice
+    making 1–3 January a holiday, the date moves to 2027-01-13 and is no longer provisional."""
+    monkeypatch.setenv("YIDI_DATA_DIR", str(tmp_path))
+    reset_settings()
+    try:
+        info = _settled(db)
+        asked = dt.datetime(2026, 12, 15, 10, tzinfo=NOW.tzinfo)
+        with db.unit_of_work() as s:
+            review_id = reviews.request_review(s, person(), info["setl_id"], "复核", None, None, asked).id
+        with db.read_only() as s:
+            review = s.get(SettlementReview, review_id)
+            assert review is not None and (review.due_date, review.due_date_provisional) == (dt.date(2027, 1, 12), True)
+        install_notice(NOTICE_2027, "notice-2027.yaml")
+        with db.unit_of_work() as s:
+            counts = reviews.recompute_provisional_due_dates(s, SYSTEM, asked)
+        assert counts == {"recomputed": 1, "unchanged": 0, "still_provisional": 0}
+        with db.read_only() as s:
+            review = s.get(SettlementReview, review_id)
+            assert review is not None and (review.due_date, review.due_date_provisional) == (
+                dt.date(2027, 1, 13),
+                False,
+            )
+            event = s.scalars(select(AuditEvent).where(AuditEvent.action == "review.due_date_recomputed")).one()
+            assert event.before["due_date"] == "2027-01-12" and event.after["due_date"] == "2027-01-13"
+    finally:
+        reset_settings()
+
+
+NOTICE_2027 = """\
+# test copy in the layout of holidays.yaml (not the real 2027 notice)
+2027:
+  reference: "国务院办公厅关于2027年部分节假日安排的通知（测试）"
+  holidays:
+    - {name: 元旦, from: 2027-01-01, to: 2027-01-03}
+  workdays: []
+"""

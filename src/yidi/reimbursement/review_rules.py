@@ -17,10 +17,11 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from yidi.catalog.rules import CatalogEntry, ChargeLevel, item_kind
+from yidi.catalog.rules import CatalogEntry, ChargeLevel, LineSplit, item_kind
 from yidi.core.errors import ErrorKind, YidiError
 from yidi.parameters.policy import FilingCategory
 from yidi.reference.models import SettlementLevel
+from yidi.settlement import engine
 
 ZERO = Decimal("0.00")
 
@@ -138,15 +139,21 @@ def _refuse(where: str, problem: str) -> YidiError:
     return YidiError(RV_INPUT, field=where, problem=problem)
 
 
+def _shown(value: Any) -> str:
+    """A value as a refusal quotes it: short, whatever was sent."""
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
 def _share(value: Any, where: str) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise _refuse(where, 'give the share as text, e.g. "0.10" / 比例请以文本给出，如"0.10"')
     try:
         share = Decimal(str(value).strip())
     except InvalidOperation:
-        raise _refuse(where, f"'{value}' is not a number / 不是数值") from None
+        raise _refuse(where, f"'{_shown(value)}' is not a number / 不是数值") from None
     if not share.is_finite() or not 0 <= share <= 1:
-        raise _refuse(where, f"{value} is outside 0–1 / 须在0至1之间")
+        raise _refuse(where, f"{_shown(value)} is outside 0–1 / 须在0至1之间")
     if share != share.quantize(Decimal("0.0001")):
         raise _refuse(where, "more than 4 decimals / 小数超过4位")
     return share
@@ -169,7 +176,7 @@ def _line_class(code: Any, value: Any, facts: CorrectionFacts) -> tuple[str, Lin
             level = ChargeLevel(value["chrgitm_lv"])
         except ValueError:
             raise _refuse(
-                f"{where}.chrgitm_lv", f"'{value['chrgitm_lv']}' is not 01 甲类, 02 乙类 or 03 丙类"
+                f"{where}.chrgitm_lv", f"'{_shown(value['chrgitm_lv'])}' is not 01 甲类, 02 乙类 or 03 丙类"
             ) from None
     share = _share(value["selfpay_prop"], f"{where}.selfpay_prop") if "selfpay_prop" in value else None
     _check_share(level, share, where)
@@ -200,7 +207,9 @@ def parse_corrections(raw: Any, facts: CorrectionFacts) -> Corrections:
             category = FilingCategory(raw["category"])
         except ValueError:
             names = ", ".join(c.value for c in FilingCategory)
-            raise _refuse("corrections.category", f"'{raw['category']}' is not a filing category ({names})") from None
+            raise _refuse(
+                "corrections.category", f"'{_shown(raw['category'])}' is not a filing category ({names})"
+            ) from None
         if facts.local:
             raise _refuse("corrections.category", "local care has no filing category / 本地就医不适用备案类别")
     qualification = raw.get("qualification")
@@ -216,7 +225,8 @@ def parse_corrections(raw: Any, facts: CorrectionFacts) -> Corrections:
         except ValueError:
             names = ", ".join(s.value for s in SettlementLevel)
             raise _refuse(
-                "corrections.settlement_level", f"'{raw['settlement_level']}' is not a settlement level ({names})"
+                "corrections.settlement_level",
+                f"'{_shown(raw['settlement_level'])}' is not a settlement level ({names})",
             ) from None
     classes = raw.get("line_classes") or {}
     if not isinstance(classes, Mapping):
@@ -370,3 +380,60 @@ def checked_payee(name: Any, bank: Any, account: Any) -> Payee | None:
     if not _ACCOUNT_RE.fullmatch(number):
         raise _refuse("bank_account", "8–32 digits / 须为8至32位数字")
     return Payee(payee_name, bank_name, number)
+
+
+# -- the recomputed split as kept ------------------------------------------------------------------------
+
+
+def split_json(
+    result: engine.Result,
+    money_fields: tuple[str, ...],
+    acct: Decimal,
+    cash: Decimal,
+    account_detail: list[dict[str, Any]],
+    originals: list[tuple[engine.FeeLine, LineSplit]],
+) -> dict[str, Any]:
+    """The recomputation in the shape every helper keeps (`SettlementReview.recomputed`, `ClaimVisit.split`):
+    each setlinfo amount as text, pool_prop_selfpay, setldetail; and, for the person's view, each line's class
+    and split before (`originals`: the catalogue's own classes) and after the corrections. The account's
+    payment and its setldetail row stand as settled (`personal_shares`)."""
+    amounts = {k: str(getattr(result, k)) for k in money_fields} | {"acct_pay": str(acct), "psn_cash_pay": str(cash)}
+    detail = [
+        {
+            "fund_pay_type": d.fund_pay_type,
+            "fund_pay_type_name": d.fund_pay_type_name,
+            "inscp_scp_amt": str(d.inscp_scp_amt),
+            "crt_payb_lmt_amt": str(d.crt_payb_lmt_amt),
+            "fund_payamt": str(d.fund_payamt),
+            "setl_proc_info": d.setl_proc_info,
+        }
+        for d in result.setldetail
+    ]
+    detail += [{**d, "inscp_scp_amt": str(result.inscp_scp_amt)} for d in account_detail]
+    return {
+        **amounts,
+        "pool_prop_selfpay": str(result.pool_prop_selfpay),
+        "setldetail": detail,
+        "lines": [
+            {
+                "feedetl_sn": line.feedetl_sn,
+                "med_list_codg": line.med_list_codg,
+                "det_item_fee_sumamt": str(line.det_item_fee_sumamt),
+                "original": _line_json(was),
+                "recomputed": _line_json(now),
+            }
+            for (line, was), (_, now) in zip(originals, result.lines, strict=True)
+        ],
+        "notes": list(result.notes),
+    }
+
+
+def _line_json(split: LineSplit) -> dict[str, Any]:
+    return {
+        "chrgitm_lv": split.chrgitm_lv,
+        "selfpay_prop": str(split.selfpay_prop),
+        "fulamt_ownpay_amt": str(split.fulamt_ownpay_amt),
+        "overlmt_amt": str(split.overlmt_amt),
+        "preselfpay_amt": str(split.preselfpay_amt),
+        "inscp_scp_amt": str(split.inscp_scp_amt),
+    }

@@ -55,6 +55,7 @@ from yidi.settlement.visits import person_insurance
 SOURCE_KIND = "review"  # of settlement adjustments and of payment items
 REVIEWERS = frozenset({Role.REVIEWER, Role.ADMINISTRATOR})
 SETTLERS = frozenset({Role.REVIEWER, Role.CLEARING_OFFICER, Role.ADMINISTRATOR})  # record money in or out
+ACCOUNT_FUND = "310200"  # 职工个人账户, a setldetail fund_pay_type
 CARE_TYPES = {Care.OUTPATIENT: engine.CareType.OUTPATIENT, Care.INPATIENT: engine.CareType.INPATIENT}
 
 
@@ -247,6 +248,37 @@ def _require_reviewable(session: Session, settlement: Settlement) -> None:
         )
 
 
+def recompute_provisional_due_dates(session: Session, principal: Principal, now: dt.datetime) -> dict[str, int]:
+    """As filings' (`yidi calendar add-year`): recount the open reviews' due dates that were counted over a year
+    without a holiday notice, from the day they were counted from; each change gets an audit row."""
+    calendar = default_calendar()
+    counts = {"recomputed": 0, "unchanged": 0, "still_provisional": 0}
+    stmt = (
+        select(SettlementReview)
+        .where(
+            SettlementReview.due_date_provisional.is_(True),
+            SettlementReview.status == Status.REQUESTED.value,
+            SettlementReview.due_from.is_not(None),
+        )
+        .order_by(SettlementReview.id)
+        .with_for_update()
+    )
+    for review in session.scalars(stmt):
+        assert review.due_from is not None
+        before = snapshot(review)
+        days = default_store().at(review.insured_region, review.due_from).manual_reimbursement.review_working_days
+        due = calendar.count_working_days(review.due_from, days)
+        review.due_date, review.due_date_provisional = due.date, due.provisional
+        if snapshot(review) == before:
+            counts["unchanged"] += 1
+        else:
+            review.version += 1
+            counts["recomputed"] += 1
+            _audit(session, principal, "review.due_date_recomputed", review, before, now)
+        counts["still_provisional"] += bool(review.due_date_provisional)
+    return counts
+
+
 # -- recomputing -------------------------------------------------------------------------------------------
 
 
@@ -324,66 +356,13 @@ def _recompute(
     after = Totals(result.medfee_sumamt, result.fund_pay_sumamt, result.psn_part_amt, acct)
     difference = rules.difference_of(before, after)
     originals = engine.split_bill(lines, catalogue).lines
-    recomputed = _split_json(result, acct, cash, settlement, originals)
+    kept = [d for d in settlement.setldetail if d["fund_pay_type"] == ACCOUNT_FUND]  # its row stands with it
+    recomputed = rules.split_json(result, MONEY_FIELDS, acct, cash, kept, originals)
     delta = rules.increments_delta(result.increments, counted)
     return (
         Recomputation(corrections, result, recomputed, baseline, difference, rules.outcome_of(difference), delta),
         rows,
     )
-
-
-def _split_json(
-    result: engine.Result,
-    acct: Decimal,
-    cash: Decimal,
-    settlement: Settlement,
-    originals: list[tuple[engine.FeeLine, Any]],
-) -> dict[str, Any]:
-    amounts = {k: str(getattr(result, k)) for k in MONEY_FIELDS} | {"acct_pay": str(acct), "psn_cash_pay": str(cash)}
-    detail = [
-        {
-            "fund_pay_type": d.fund_pay_type,
-            "fund_pay_type_name": d.fund_pay_type_name,
-            "inscp_scp_amt": str(d.inscp_scp_amt),
-            "crt_payb_lmt_amt": str(d.crt_payb_lmt_amt),
-            "fund_payamt": str(d.fund_payamt),
-            "setl_proc_info": d.setl_proc_info,
-        }
-        for d in result.setldetail
-    ]
-    # The account's payment stands as it was settled: its setldetail row goes with it.
-    detail += [
-        {**d, "inscp_scp_amt": str(result.inscp_scp_amt)}
-        for d in settlement.setldetail
-        if d["fund_pay_type"] == "310200"
-    ]
-    return {
-        **amounts,
-        "pool_prop_selfpay": str(result.pool_prop_selfpay),
-        "setldetail": detail,
-        "lines": [
-            {
-                "feedetl_sn": line.feedetl_sn,
-                "med_list_codg": line.med_list_codg,
-                "det_item_fee_sumamt": str(line.det_item_fee_sumamt),
-                "original": _line_json(was),
-                "recomputed": _line_json(now),
-            }
-            for (line, was), (_, now) in zip(originals, result.lines, strict=True)
-        ],
-        "notes": list(result.notes),
-    }
-
-
-def _line_json(split: Any) -> dict[str, Any]:
-    return {
-        "chrgitm_lv": split.chrgitm_lv,
-        "selfpay_prop": str(split.selfpay_prop),
-        "fulamt_ownpay_amt": str(split.fulamt_ownpay_amt),
-        "overlmt_amt": str(split.overlmt_amt),
-        "preselfpay_amt": str(split.preselfpay_amt),
-        "inscp_scp_amt": str(split.inscp_scp_amt),
-    }
 
 
 # -- deciding ----------------------------------------------------------------------------------------------
