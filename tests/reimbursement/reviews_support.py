@@ -144,6 +144,65 @@ class Hospital:
         # Amounts as Decimal, to compare with the hand-worked values (the in-process answer keeps them as text).
         return {k: Decimal(v) if k in MONEY_FIELDS or k == "balc" else v for k, v in info.items()}
 
+    def inpatient(
+        self,
+        psn_no: str,
+        certno: str,
+        admitted: str,
+        discharged: str,
+        lines: list[tuple[str, str, str, str]],
+        number: str,
+    ) -> dict[str, Any]:
+        """Identify, admit (2401), upload `lines` on the admission day (2301), discharge (2402) and settle the
+        whole stay with the personal account (2304): the setlinfo."""
+        self.ok("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": certno}})
+        mdtrtinfo = {
+            "psn_no": psn_no,
+            "insutype": "310",
+            "begntime": f"{admitted} 08:00:00",
+            "mdtrt_cert_type": "02",
+            "mdtrt_cert_no": certno,
+            "med_type": "21",
+            "ipt_no": number,
+            "adm_dept_codg": "D12",
+            "dise_codg": "I10.x00",
+        }
+        mdtrt_id = self.ok("2401", {"mdtrtinfo": mdtrtinfo, "diseinfo": []})["result"]["mdtrt_id"]
+        feedetail = [
+            {
+                "feedetl_sn": str(n),
+                "mdtrt_id": mdtrt_id,
+                "psn_no": psn_no,
+                "med_list_codg": code,
+                "fee_ocur_time": f"{admitted} 10:00:00",
+                "det_item_fee_sumamt": total,
+                "cnt": cnt,
+                "pric": pric,
+            }
+            for n, (code, total, cnt, pric) in enumerate(lines, 1)
+        ]
+        self.ok("2301", {"feedetail": feedetail})
+        dscginfo = {
+            "mdtrt_id": mdtrt_id,
+            "psn_no": psn_no,
+            "insutype": "310",
+            "endtime": f"{discharged} 09:00:00",
+            "dscg_way": "1",
+        }
+        self.ok("2402", {"dscginfo": dscginfo, "diseinfo": []})
+        total = str(sum((Decimal(line[1]) for line in lines), Decimal(0)))
+        data = {
+            "psn_no": psn_no,
+            "mdtrt_id": mdtrt_id,
+            "insutype": "310",
+            "medfee_sumamt": total,
+            "mdtrt_cert_type": "02",
+            "mid_setl_flag": "0",
+            "acct_used_flag": "1",
+        }
+        info: dict[str, Any] = self.ok("2304", {"data": data})["setlinfo"]
+        return {k: Decimal(v) if k in MONEY_FIELDS or k == "balc" else v for k, v in info.items()}
+
     def cancel(self, info: dict[str, Any], insuplc: str = "411100") -> dict[str, Any]:
         """2208 of a settlement: the whole answer (infcode 0, or -1 and err_msg)."""
         return self.call(

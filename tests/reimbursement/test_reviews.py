@@ -211,6 +211,30 @@ def test_line_wrongly_classed_and_the_account_payment_kept(db: Database) -> None
         assert balance == D("1455.00")  # the account is not touched by the review
 
 
+def test_a_stay_at_a_wrongly_recorded_level(db: Database) -> None:
+    """漯河 employee and civil servant (not retired, account 4,100.00), long-term filing, a 2025 stay in 北京 of
+    10,000.00 (甲类), settled with the account at level 3: first-stay deductible 800.00, basic (10,000 − 800) ×
+    0.80 = 7,360.00, civil-servant subsidy (10,000 − 7,360) × 0.50 = 1,320.00, personal 1,320.00 from the account.
+    The hospital's 医保结算等级 was level 2 then: deductible 600.00, basic (10,000 − 600) × 0.85 = 7,990.00,
+    subsidy (10,000 − 7,990) × 0.50 = 1,005.00; fund 8,995.00 against 8,680.00: difference 315.00. The stay is
+    still counted once (the stays count does not move); the account's 1,320.00 stands, so cash is −315.00."""
+    load(db)
+    civil_servant = "41110000000000000011"
+    file(db, civil_servant, Subtype.RESETTLED_RETIREE, dt.date(2025, 6, 1))
+    lines = [(ACARBOSE, "10000.00", "4000", "2.5")]
+    info = Hospital(db).inpatient(civil_servant, "411102197810109217", "2025-06-05", "2025-06-10", lines, "ZY1")
+    assert (info["hifp_pay"], info["cvlserv_pay"], info["acct_pay"]) == (D("7360.00"), D("1320.00"), D("1320.00"))
+    review_id = _request(db, info["setl_id"], principal=person(civil_servant))
+    review = _decide(db, review_id, {"settlement_level": "level_2"})
+    assert (review.outcome, review.difference) == ("difference", D("315.00"))
+    split = review.recomputed
+    assert split is not None
+    assert (split["act_pay_dedc"], split["hifp_pay"], split["cvlserv_pay"]) == ("600.00", "7990.00", "1005.00")
+    assert (split["acct_pay"], split["psn_cash_pay"]) == ("1320.00", "-315.00")
+    assert review.increments == {"basic.fund": "630.00", "civil_servant.fund": "-315.00"}
+    assert accumulators(db, civil_servant) == {"inpatient.stays": 1, "basic.fund": 799000, "civil_servant.fund": 100500}
+
+
 def test_a_second_review_starts_where_the_first_ended(db: Database) -> None:
     """After the category review (425.00, 170.00 paid), the 维生素C class is corrected too: the category stays
     corrected and the difference is taken against 425.00, not the settlement's 255.00.
