@@ -79,6 +79,7 @@ GATEWAY_1901 = {
     "fixmedins_code": "H11010500001",
     "input": {"type": "med_type"},
 }
+NO_SETTLEMENT, NO_REVIEW = "S" + "1" * 29, "R" + "1" * 29
 NEW_PERSON = {
     "psn_no": "41110000000000000099",
     "psn_name": "测试某新",
@@ -247,6 +248,52 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
     ("GET", f"{PAYMENTS}/{{batch_id}}/export.xlsx", f"{PAYMENTS}/{NO_BATCH}/export.xlsx", None, payers("E_NOT_FOUND")),
     ("POST", f"{PAYMENTS}/{{batch_id}}/results", f"{PAYMENTS}/{NO_BATCH}/results", None, payers("E_INPUT")),
     ("POST", f"{PAYMENTS}/{{batch_id}}/results-file", f"{PAYMENTS}/{NO_BATCH}/results-file", None, payers("E_INPUT")),
+    # Reviews of settlements (复核): past the access check, an unknown settlement or review is not found.
+    (
+        "POST",
+        "/api/v1/settlements/{setl_id}/reviews",
+        f"/api/v1/settlements/{NO_SETTLEMENT}/reviews",
+        {"reason": "x"},
+        PERSON_ONLY | {"person": "E_NOT_FOUND"},
+    ),
+    ("GET", "/api/v1/reviews", "/api/v1/reviews", None, PERSON_ONLY),
+    (
+        "GET",
+        "/api/v1/reviews/{review_id}",
+        f"/api/v1/reviews/{NO_REVIEW}",
+        None,
+        PERSON_STAFF | dict.fromkeys(("person", "staff_411100", "clearing_411100", "staff_110000"), "E_NOT_FOUND"),
+    ),
+    (
+        "POST",
+        "/api/v1/staff/settlements/{setl_id}/reviews",
+        f"/api/v1/staff/settlements/{NO_SETTLEMENT}/reviews",
+        {"reason": "x"},
+        OWN_STAFF | dict.fromkeys(("staff_411100", "clearing_411100", "staff_110000"), "E_NOT_FOUND"),
+    ),
+    ("GET", "/api/v1/staff/reviews", "/api/v1/staff/reviews", None, STAFF_ONLY),
+    *(
+        (
+            "POST",
+            f"/api/v1/staff/reviews/{{review_id}}/{action}",
+            f"/api/v1/staff/reviews/{NO_REVIEW}/{action}",
+            body,
+            OWN_STAFF
+            | {"staff_411100": "E_NOT_FOUND", "clearing_411100": "E_FORBIDDEN", "staff_110000": "E_NOT_FOUND"},
+        )
+        for action, body in (
+            ("preview", {"corrections": {}}),
+            ("decide", {"corrections": {}}),
+            ("refuse", {"reason": "x"}),
+        )
+    ),
+    (
+        "POST",
+        "/api/v1/staff/reviews/{review_id}/recovered",
+        f"/api/v1/staff/reviews/{NO_REVIEW}/recovered",
+        {"serial": "ZH1"},
+        OWN_STAFF | dict.fromkeys(("staff_411100", "clearing_411100", "staff_110000"), "E_NOT_FOUND"),
+    ),
 ]
 
 

@@ -38,6 +38,7 @@ from yidi.settlement.models import (
     MessageLog,
     OperatorSignIn,
     Settlement,
+    SettlementAdjustment,
     Visit,
     VisitDiagnosis,
 )
@@ -76,6 +77,7 @@ __all__ = [
     "Person",
     "PersonAccount",
     "Settlement",
+    "SettlementAdjustment",
     "SettlementReview",
     "StaffUser",
     "UsedNonce",

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -192,6 +193,10 @@ class SettlementReview(Base):
     submitted_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
     submitted_by: Mapped[str] = mapped_column(String(50))
     due_date: Mapped[dt.date | None] = mapped_column(Date)
+    # As filings: counted over a year without a holiday notice, the due date may still move (recounted from
+    # due_from when the notice is added).
+    due_date_provisional: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    due_from: Mapped[dt.date | None] = mapped_column(Date)
     corrections: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # category, qualification, line classes
     recomputed: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the split with the corrected facts
     increments: Mapped[dict[str, str] | None] = mapped_column(JSON)  # accumulator change applied (new − old)
@@ -204,6 +209,7 @@ class SettlementReview(Base):
     bank_name: Mapped[str | None] = mapped_column(String(100))
     bank_account: Mapped[str | None] = mapped_column(String(40))
     settled_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)  # paid or recovered
+    settled_serial: Mapped[str | None] = mapped_column(String(60))  # the bank or recovery serial
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 

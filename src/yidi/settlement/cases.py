@@ -53,7 +53,15 @@ def catalogue_for(session: Session, region: str, lines: list[engine.FeeLine]) ->
     return catalogue
 
 
-def compute(session: Session, case: Case, lines: list[engine.FeeLine], acc: dict[str, Decimal]) -> engine.Result:
+def compute(
+    session: Session,
+    case: Case,
+    lines: list[engine.FeeLine],
+    acc: dict[str, Decimal],
+    catalogue: dict[str, CatalogEntry] | None = None,
+) -> engine.Result:
+    """`catalogue`: the entries to class the lines by when the caller corrected them (a review of a settlement
+    whose line was wrongly classed starts from `catalogue_for` and corrects it); else the catalogue's own."""
     ctx = engine.Context(
         policy=default_store().at(case.insured_region, case.service_date),
         insutype=case.insutype,
@@ -70,4 +78,6 @@ def compute(session: Session, case: Case, lines: list[engine.FeeLine], acc: dict
         account_balance=case.account_balance,
         stay=case.stay,
     )
-    return engine.settle(lines, catalogue_for(session, case.catalogue_region, lines), ctx, acc)
+    if catalogue is None:
+        catalogue = catalogue_for(session, case.catalogue_region, lines)
+    return engine.settle(lines, catalogue, ctx, acc)

@@ -189,6 +189,23 @@ class Settlement(Base):
     his_inscp_scp_amt: Mapped[Decimal | None] = mapped_column(Money)
 
 
+class SettlementAdjustment(Base):
+    """A later change to what a settlement in force added to the accumulators, made by the insured place's agency
+    (the increments delta of a decided review of the settlement, 复核). The settlement row itself is never
+    changed: its increments plus its adjustments are what it now counts for. A settlement with an adjustment is
+    not cancelled at the institution (2208/2305/2601): the agency decided a difference against it."""
+
+    __tablename__ = "settlement_adjustment"
+    __table_args__ = (UniqueConstraint("source_kind", "source_id", name="uq_settlement_adjustment_source"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    setl_id: Mapped[str] = mapped_column(String(30), ForeignKey("settlement.setl_id"), index=True)
+    source_kind: Mapped[str] = mapped_column(String(10))  # review
+    source_id: Mapped[str] = mapped_column(String(30))  # the review's id
+    increments: Mapped[dict[str, str]] = mapped_column(JSON)  # accumulator key → change (as text; may be negative)
+    made_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+
+
 class Accumulator(Base):
     """Year-to-date amounts of one person and insurance type (deductible used, fund paid toward caps, …).
 

@@ -32,6 +32,7 @@ from yidi.reference.models import ChronicDisease, Institution, ServiceKind, Sett
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
 from yidi.settlement import cases, engine
+from yidi.settlement.adjustments import adjusted
 from yidi.settlement.care import settlement as kept_fields
 from yidi.settlement.inputs import (
     BAD_INPUT,
@@ -207,11 +208,15 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
     return Prepared(visit, insurance, fees, result, service_date, category, rows, kept)
 
 
-def stay_so_far(session: Session, visit: Visit, year: int) -> engine.StaySoFar | None:
-    """None when no settlement of this stay is in force: this one is its first and counts the stay."""
+def stay_so_far(session: Session, visit: Visit, year: int, before: Settlement | None = None) -> engine.StaySoFar | None:
+    """None when no settlement of this stay is in force: this one is its first and counts the stay. With
+    `before` (a settlement of the stay being recomputed, as a review does), only the settlements in force that
+    came before it."""
     earlier = session.scalars(
         select(Settlement).where(Settlement.mdtrt_id == visit.mdtrt_id, Settlement.status == "settled")
     ).all()
+    if before is not None:
+        earlier = [s for s in earlier if s.setl_id != before.setl_id and not later_in_stay_than(s, before)]
     if not earlier:
         return None
     return engine.StaySoFar(
@@ -439,7 +444,14 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
             STATE, mdtrt_id=original.mdtrt_id, status=original.status, action="cancel settlement / 撤销结算"
         )
     _, insurance = person_insurance(session, original.psn_no, original.insutype, lock=True)
-    if _later_in_stay(session, original):  # read under the person's lock, as a settlement of the stay reads them
+    if adjusted(session, original.setl_id):  # read under the person's lock, as a review decides under it
+        raise YidiError(
+            STATE,
+            mdtrt_id=original.mdtrt_id,
+            status="reviewed by the insured place's agency (复核) / 经办机构已复核并核定差额",
+            action="cancel settlement; apply to the agency / 撤销结算，请向参保地经办机构申请",
+        )
+    if later_in_stay(session, original):  # read under the person's lock, as a settlement of the stay reads them
         # The stay's later settlements bore only what was left of its deductible and did not count the stay:
         # cancel them first (the last settlement first), then this one.
         raise YidiError(
@@ -507,7 +519,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
     return answer
 
 
-def _later_in_stay(session: Session, original: Settlement) -> bool:
+def later_in_stay(session: Session, original: Settlement) -> bool:
     """Whether another settlement of the same visit in force came after `original` (a final settlement after a
     mid-stay one); the stay's first settlement is the one that counted the stay."""
     others = session.scalars(
@@ -517,8 +529,12 @@ def _later_in_stay(session: Session, original: Settlement) -> bool:
             Settlement.setl_id != original.setl_id,
         )
     ).all()
+    return any(later_in_stay_than(o, original) for o in others)
+
+
+def later_in_stay_than(other: Settlement, original: Settlement) -> bool:
     counted = Decimal(original.increments.get(engine.Acc.INPATIENT_STAYS, "0")) > 0
-    return any(o.setl_time > original.setl_time or (o.setl_time == original.setl_time and counted) for o in others)
+    return other.setl_time > original.setl_time or (other.setl_time == original.setl_time and counted)
 
 
 def find_settlement_by_msgid(session: Session, msgid: str, infno: str) -> Settlement | None:
