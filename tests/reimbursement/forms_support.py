@@ -14,13 +14,12 @@ The approved claim (form 5 of a claim) is written straight into the tables, as t
 18,500.00 eligible; deductible 700; fund (18,500 − 700) × .83 = 14,774.00; person 5,226.00 cash; 2,000.00 already
 paid directly, so 12,774.00 payable.
 
-YIDI_FORM_SAMPLES=<dir> keeps the PDFs the form tests print (for docs/forms).
+docs/forms/make_samples.py prints the forms of these facts for the documentation.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import shutil
 import subprocess
@@ -71,10 +70,6 @@ def _pdf_file(data: bytes, tmp: Path, name: str) -> Path:
     assert data.startswith(b"%PDF-")
     target = tmp / name
     target.write_bytes(data)
-    samples = os.environ.get("YIDI_FORM_SAMPLES")
-    if samples:
-        Path(samples).mkdir(parents=True, exist_ok=True)
-        (Path(samples) / name).write_bytes(data)
     return target
 
 
@@ -125,6 +120,10 @@ def is_pdf(r: Any, filename: str) -> bytes:
 @pytest.fixture
 def settled(http: TestClient, db: Database) -> dict[str, str]:  # noqa: F811
     """徐某甲's stay in 北京, settled (see the module's docstring); its filing."""
+    return settle_stay(http, db)
+
+
+def settle_stay(http: TestClient, db: Database) -> dict[str, str]:  # noqa: F811
     filing_id = approved_filing(db, XU, "411100", "110000", dt.date(2025, 6, 1))
     client = his(http)
     region = client.call("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": XU_CERTNO}})["insuinfo"][0][
@@ -283,6 +282,10 @@ def _claim(claim_id: str, status: str, split: dict[str, Any] | None, *, injury: 
 
 @pytest.fixture
 def claims(http: TestClient, db: Database) -> None:  # noqa: F811
+    add_claims(db)
+
+
+def add_claims(db: Database) -> None:
     with db.unit_of_work() as s:
         s.add(_claim(CLAIM, "approved", STAY_SPLIT))
         s.add(_claim(DRAFT, "draft", None, injury=True))

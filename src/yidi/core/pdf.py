@@ -17,6 +17,7 @@ import hashlib
 import io
 import logging
 import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,6 +43,9 @@ from yidi.core.errors import ErrorKind, YidiError
 from yidi.core.money import round_yuan
 
 log = logging.getLogger("yidi.pdf")
+# reportlab keeps state in module globals and in the shared font object (its subsets per document) and does not
+# promise thread safety; the API renders in worker threads, so one document is built at a time (≈0.1 s each).
+_BUILDING = threading.Lock()
 
 FONT_SETTING = "YIDI_PDF_FONT"
 FONT_INDEX_SETTING = "YIDI_PDF_FONT_INDEX"
@@ -497,13 +501,13 @@ class _Title(Flowable):  # type: ignore[misc]  # reportlab has no type informati
 
     def draw(self) -> None:
         c = self.canv
+        size = min(self.size, self.size * self.width / max(1, c.stringWidth(self.text, self.font, self.size)))
         c.saveState()
-        c.setFont(self.font, self.size)
-        c.setLineWidth(self.size / 30)
+        c.setLineWidth(size / 30)
         text = c.beginText()
         text.setTextRenderMode(2)  # fill, then stroke the outline: a bold look
-        text.setFont(self.font, self.size)
-        text.setTextOrigin((self.width - c.stringWidth(self.text, self.font, self.size)) / 2, self.size * 0.45)
+        text.setFont(self.font, size)  # smaller when a long title would not fit the line
+        text.setTextOrigin((self.width - c.stringWidth(self.text, self.font, size)) / 2, self.size * 0.45)
         text.textOut(self.text)
         c.drawText(text)
         c.restoreState()
@@ -575,5 +579,6 @@ def render(form: Form, generated_at: dt.datetime) -> bytes:
         initialFontSize=9,
     )
     footer = f"{form.issuer}  生成时间：{time_text(generated_at)}（北京时间）"
-    doc.build(story, canvasmaker=partial(_FooterCanvas, footer=footer, font=font))
+    with _BUILDING:
+        doc.build(story, canvasmaker=partial(_FooterCanvas, footer=footer, font=font))
     return buffer.getvalue()

@@ -76,10 +76,14 @@ class OutsideItemIn(BaseModel):
     def _money(cls, value: object) -> Decimal:
         if isinstance(value, bool) or not isinstance(value, str | int):
             raise ValueError("must be an amount as text or an integer / 金额须为文本或整数")
+        if len(str(value)) > 20:  # longer than any amount; Decimal's 28 digits would give way on some
+            raise ValueError("is too long for an amount / 金额过长")
         try:
             return parse_amount(value)
         except YidiError as exc:
             raise ValueError(f"{exc.message_en} / {exc.message_zh}") from None
+        except ArithmeticError:
+            raise ValueError("not an amount / 金额无效") from None
 
 
 class OutsideCareIn(BaseModel):
