@@ -204,13 +204,13 @@ def settle_stay(http: TestClient, db: Database) -> dict[str, str]:  # noqa: F811
     return {"setl_id": str(setl["setl_id"]), "filing_id": filing_id, "mdtrt_id": mdtrt_id}
 
 
-def _split(**amounts: str) -> dict[str, Any]:
+def split_of(**amounts: str) -> dict[str, Any]:
     split: dict[str, Any] = dict.fromkeys(MONEY_FIELDS, "0.00")
     split.update(amounts)
     return split
 
 
-STAY_SPLIT = _split(
+STAY_SPLIT = split_of(
     medfee_sumamt="20000.00",
     fulamt_ownpay_amt="1000.00",
     overlmt_selfpay="200.00",

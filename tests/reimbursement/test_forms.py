@@ -16,7 +16,7 @@ from sqlalchemy import select
 from yidi.core.db import Database
 from yidi.core.errors import YidiError
 from yidi.filing.models import Filing
-from yidi.reimbursement.forms import settlement_sheet, undertaking
+from yidi.reimbursement.forms import registration, settlement_sheet, undertaking
 from yidi.reimbursement.forms.common import PersonFacts
 from yidi.settlement.models import Settlement
 from yidi.settlement.service import MONEY_FIELDS
@@ -40,6 +40,7 @@ from .forms_support import (  # noqa: F401 (fixtures)
     institution_get,
     is_pdf,
     settled,
+    split_of,
     text_of,
 )
 
@@ -316,3 +317,89 @@ def test_the_undertaking_holds_no_number_of_its_own() -> None:
     assert "其他临时外出就医人员" in downgrade and "工作证明" in downgrade
     none = _terms_text(undertaking.CommitmentTerms(None, "none", 0))
     assert "按参保地医疗保障经办机构的要求补交" in none and "逾期" not in none
+
+
+def test_a_claim_of_two_visits_prints_each_and_the_claim_totals(tmp_path: Path) -> None:
+    """A stay (the module's 20,000.00) and an outpatient visit of 600.00 (100.00 self-paid, fund 400.00): totals
+    20,600.00 and 15,174.00; 2,000.00 paid directly, so 13,174.00 payable."""
+    person = PersonFacts("王某甲", "411102********9013", WANG, "1", "河南省漯河市", "310", "退休")
+    visit = split_of(
+        medfee_sumamt="600.00",
+        fulamt_ownpay_amt="100.00",
+        inscp_scp_amt="500.00",
+        hifp_pay="400.00",
+        fund_pay_sumamt="400.00",
+        psn_part_amt="200.00",
+        psn_cash_pay="200.00",
+    )
+    cases = tuple(
+        settlement_sheet.CareFacts(
+            f"R 第{n}次就医",
+            "北京演示第一医院（三级综合）",
+            "三级甲等",
+            "level_3",
+            "北京市",
+            med_type,
+            day,
+            end,
+            "I63.900 脑梗死",
+            "long_term",
+            None,
+            settlement_sheet.Split.from_json(split, "t"),
+        )
+        for n, (med_type, day, end, split) in enumerate(
+            [("21", dt.date(2025, 3, 2), dt.date(2025, 3, 12), STAY_SPLIT), ("11", dt.date(2025, 4, 1), None, visit)], 1
+        )
+    )
+    totals = settlement_sheet.ClaimTotals(
+        CLAIM,
+        "approved",
+        Decimal("20600.00"),
+        Decimal("15174.00"),
+        Decimal("2000.00"),
+        Decimal("13174.00"),
+        "王某甲",
+        "中国工商银行漯河分行",
+        "***************1234",
+    )
+    data = settlement_sheet.fill(
+        settlement_sheet.SheetFacts(person, cases, totals), dt.datetime(2025, 7, 20, 9, 0, tzinfo=dt.UTC)
+    )
+    text = text_of(data, tmp_path)
+    assert "异地就医医疗费用结算单" in text  # a stay and an outpatient visit
+    assert "第1次就医" in text and "第2次就医" in text and "就诊日期 2025年4月1日" in text
+    assert amount_after(text, "本次应支付") == Decimal("13174.00")
+    short = totals.__class__(**{**totals.__dict__, "medfee_sumamt": Decimal("20000.00")})  # the second visit left out
+    with pytest.raises(YidiError, match="claim total"):
+        settlement_sheet.fill(
+            settlement_sheet.SheetFacts(person, cases, short), dt.datetime(2025, 7, 20, 9, 0, tzinfo=dt.UTC)
+        )
+
+
+def test_registration_of_a_designated_institution_filing_lists_them(tmp_path: Path) -> None:
+    person = PersonFacts("孙某乙", "110105********9237", SUN, "1", "北京市", "310", "退休")
+    facts = registration.RegistrationFacts(
+        filing_id="F1",
+        person=person,
+        subtype="designated_chronic",
+        target="海南省三亚市",
+        target_level="city",
+        institutions=("三亚演示人民医院（H46020200001）", "三亚演示肿瘤医院（H46020300002）"),
+        disease="M00503 恶性肿瘤门诊治疗",
+        begndate=dt.date(2025, 1, 1),
+        enddate=dt.date(2027, 12, 31),
+        basis="materials",
+        proof_deadline=None,
+        proof_received_on=None,
+        channel="counter",
+        status="under_review",
+        submitted_at=dt.datetime(2024, 12, 20, 10, 0, tzinfo=dt.UTC),
+        approved_on=None,
+        void_from=None,
+        retroactive=False,
+    )
+    text = text_of(registration.fill(facts, dt.datetime(2024, 12, 20, 18, 0, tzinfo=dt.UTC)), tmp_path)
+    assert "1. 三亚演示人民医院（H46020200001）；2. 三亚演示肿瘤医院（H46020300002）" in text
+    assert "门诊慢特病病种 M00503 恶性肿瘤门诊治疗" in text and "备案类别 门诊慢特病异地定点就医" in text
+    assert "结束日期 2027年12月31日" in text and "申请时间 2024-12-20 18:00" in text  # Beijing time
+    assert "补交材料期限" not in text and "备案状态 审核中" in text and "办理渠道 经办窗口" in text

@@ -252,6 +252,7 @@ class Table:
     widths: Sequence[float]
     total: Sequence[Cell] | None = None
     total_spans: Sequence[tuple[int, int]] = ()  # (first, last) columns of the total row merged into one cell
+    unbroken: bool = False  # moved whole to the next page rather than split (a short table read as one)
 
 
 @dataclass(frozen=True)
@@ -282,7 +283,14 @@ class Gap:
     mm: float = 4.0
 
 
-Block = Heading | Fields | Text | Table | Signatures | Stamps | Note | Gap
+@dataclass(frozen=True)
+class Together:
+    """Blocks kept on one page (a heading with the grid and the table it introduces)."""
+
+    blocks: Sequence[Block]
+
+
+Block = Heading | Fields | Text | Table | Signatures | Stamps | Note | Gap | Together
 
 
 @dataclass(frozen=True)
@@ -469,7 +477,9 @@ def _stamps(block: Stamps, st: _Styles) -> Flowable:
     return RlTable([cells], colWidths=[CONTENT_WIDTH / n] * n, style=style, hAlign="LEFT")
 
 
-def _flowable(block: Block, st: _Styles) -> list[Flowable]:
+def _flowable(block: Block, st: _Styles, *, kept: bool = False) -> list[Flowable]:
+    """`kept`: inside a `Together`, which keeps its blocks on one page already (reportlab misjudges the height of
+    one KeepTogether inside another and breaks the page before it)."""
     if isinstance(block, Heading):
         return [_p(block.text, st.heading)]
     if isinstance(block, Fields):
@@ -478,11 +488,13 @@ def _flowable(block: Block, st: _Styles) -> list[Flowable]:
         style = ParagraphStyle("text", parent=st.body, firstLineIndent=2 * st.body.fontSize if block.indent else 0)
         return [_p(t, style) for t in block.paragraphs]
     if isinstance(block, Table):
-        return [_table(block, st)]
+        return [KeepTogether([_table(block, st)]) if block.unbroken and not kept else _table(block, st)]
     if isinstance(block, Signatures):
         return [_signatures(block, st)]
     if isinstance(block, Stamps):
         return [Spacer(1, 3 * mm), _stamps(block, st)]
+    if isinstance(block, Together):
+        return [KeepTogether([f for inner in block.blocks for f in _flowable(inner, st, kept=True)])]
     if isinstance(block, Note):
         return [Spacer(1, 1.5 * mm), _p(block.text, st.note)]
     return [Spacer(1, block.mm * mm)]
@@ -557,11 +569,10 @@ def render(form: Form, generated_at: dt.datetime) -> bytes:
             ],
         )
         story += [meta, Spacer(1, 1.5 * mm)]
-    parts = [_flowable(block, st) for block in form.blocks]
-    split = max(0, len(parts) - form.keep_last)
-    story += [f for part in parts[:split] for f in part]
-    if parts[split:]:  # signatures and seals are not separated from each other by a page break
-        story.append(KeepTogether([f for part in parts[split:] for f in part]))
+    split = max(0, len(form.blocks) - form.keep_last)
+    story += [f for block in form.blocks[:split] for f in _flowable(block, st)]
+    if form.blocks[split:]:  # signatures and seals are not separated from each other by a page break
+        story.append(KeepTogether([f for block in form.blocks[split:] for f in _flowable(block, st, kept=True)]))
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,

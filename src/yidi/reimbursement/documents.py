@@ -459,8 +459,11 @@ def claim_sheet_form(session: Session, principal: Principal, claim_id: str, now:
     for v in claim.visits:
         where = f"{claim.id} 第{v.seq}次就医"
         grade = ""
-        if v.fixmedins_code:
-            grade = get_institution(session, v.fixmedins_code).hosp_lv or ""
+        if v.fixmedins_code:  # a networked institution gives its grade; one outside the network has none here
+            try:
+                grade = get_institution(session, v.fixmedins_code).hosp_lv or ""
+            except YidiError:
+                grade = ""
         cases.append(
             settlement_sheet.CareFacts(
                 reference=where,

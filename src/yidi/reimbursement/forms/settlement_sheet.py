@@ -248,7 +248,7 @@ def _money_blocks(case: CareFacts) -> list[pdf.Block]:
         return s[field]
 
     split_rows: list[list[pdf.Cell]] = [[a, cell(fa), b, cell(fb)] for (a, fa), (b, fb) in SPLIT_LAYOUT]
-    blocks: list[pdf.Block] = [pdf.Gap(2), pdf.Table(SPLIT_HEADERS, split_rows, SPLIT_WIDTHS)]
+    blocks: list[pdf.Block] = [pdf.Gap(2), pdf.Table(SPLIT_HEADERS, split_rows, SPLIT_WIDTHS, unbroken=True)]
     if s.details:
         blocks += [
             pdf.Gap(2),
@@ -259,6 +259,7 @@ def _money_blocks(case: CareFacts) -> list[pdf.Block]:
                     for d in s.details
                 ],
                 DETAIL_WIDTHS,
+                unbroken=True,
             ),
         ]
     blocks.append(
@@ -301,7 +302,11 @@ def build(f: SheetFacts) -> pdf.Form:
     else:
         blocks = [pdf.Fields(person_rows(f.person))]
         for n, case in enumerate(f.cases, 1):
-            blocks += [pdf.Heading(f"第{n}次就医"), pdf.Fields(_case_rows(case)), *_money_blocks(case)]
+            money = _money_blocks(case)  # the split and the fund rows stay with the visit they belong to
+            blocks += [
+                pdf.Together([pdf.Heading(f"第{n}次就医"), pdf.Fields(_case_rows(case)), *money[:2]]),
+                *money[2:],
+            ]
     if f.claim is not None:
         blocks += _claim_blocks(f.claim)
         closing: list[pdf.Block] = [
