@@ -229,7 +229,8 @@ def _send(case: schemathesis.Case, who: str, server_errors: list[str], headers: 
     last.text = ""
     try:
         response = case.call(headers=headers)
-        status, answer, cause = response.status_code, response.text, last.text
+        # Not .text: a PDF (the printed forms) is not UTF-8.
+        status, answer, cause = response.status_code, response.content.decode("utf-8", "replace"), last.text
     except Exception as exc:
         status, answer, cause = 500, f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc))
     line: dict[str, Any] = {"who": who, "method": case.method, "path": case.path, "status": status}

@@ -227,6 +227,56 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
     ("GET", "/api/v1/parameters", "/api/v1/parameters", None, STAFF_ONLY),
     ("GET", "/api/v1/parameters/national", "/api/v1/parameters/national?date=2025-06-01", None, STAFF_ONLY),
     ("GET", "/api/v1/parameters/{region}", "/api/v1/parameters/411100?date=2025-06-01", None, STAFF_ONLY),
+    # Printed forms: the person and staff of the person's region; staff elsewhere learn nothing (404); no institution.
+    (
+        "GET",
+        "/api/v1/filings/{filing_id}/forms/registration.pdf",
+        "/api/v1/filings/{filing}/forms/registration.pdf",
+        None,
+        person_or_own_staff(200),
+    ),
+    (
+        "GET",
+        "/api/v1/filings/{filing_id}/forms/undertaking.pdf",
+        "/api/v1/filings/{filing}/forms/undertaking.pdf",
+        None,
+        person_or_own_staff(200),
+    ),
+    (
+        "POST",
+        "/api/v1/forms/injury-undertaking.pdf",
+        "/api/v1/forms/injury-undertaking.pdf",
+        {"psn_no": PSN, "institution": "漯河演示医院", "begndate": "2025-06-02", "description": "自行摔倒"},
+        person_or_own_staff(200),
+    ),
+    (
+        "POST",
+        "/api/v1/forms/outside-care.pdf",
+        "/api/v1/forms/outside-care.pdf",
+        {
+            "psn_no": PSN,
+            "institution": "漯河演示医院",
+            "admission": "2025-06-02",
+            "diagnosis": "肺炎",
+            "items": [{"day": "2025-06-03", "institution": "演示药房", "kind": "drug", "item": "药", "amount": "9.90"}],
+        },
+        person_or_own_staff(200),
+    ),
+    # No such settlement or claim: the same 404 for everyone who may ask at all.
+    (
+        "GET",
+        "/api/v1/settlements/{setl_id}/forms/settlement-sheet.pdf",
+        "/api/v1/settlements/S41110020250601090000000000001/forms/settlement-sheet.pdf",
+        None,
+        person_or_own_staff("E_NOT_FOUND"),
+    ),
+    (
+        "GET",
+        "/api/v1/claims/{claim_id}/forms/settlement-sheet.pdf",
+        "/api/v1/claims/R41110020250601090000000000001/forms/settlement-sheet.pdf",
+        None,
+        person_or_own_staff("E_NOT_FOUND"),
+    ),
     (
         "GET",
         "/api/v1/catalog/{region}/items",

@@ -29,6 +29,7 @@ from yidi.gateway.edge import GatewayEdgeMiddleware, TokenBuckets
 from yidi.parameters.api import router as parameters_router
 from yidi.people.api import router as people_router
 from yidi.reference.api import router as reference_router
+from yidi.reimbursement.documents_api import router as documents_router
 from yidi.reimbursement.payments_api import router as payments_router
 from yidi.reimbursement.reviews_api import router as reviews_router
 from yidi.security.access import PUBLIC, SecureRouter, check_routes
@@ -116,6 +117,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.include_router(catalog_router)
     app.include_router(payments_router)
     app.include_router(reviews_router)
+    app.include_router(documents_router)
     check_routes(app)  # closed by default: every endpoint must say who may use it
     return app
 

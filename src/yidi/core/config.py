@@ -73,6 +73,13 @@ class Settings(BaseSettings):
         description="Transaction code of the pharmacy settlement cancel (药店结算撤销): 2103 in the public copies of "
         "the specification, unverified against the platform's own; a code another transaction already has is ignored",
     )
+    pdf_font: Path | None = Field(
+        None,
+        description="TrueType font (.ttf, or .ttc with TrueType outlines) embedded in printed forms for Chinese text; "
+        "unset: the first found of the usual Debian fonts (package fonts-wqy-zenhei). OpenType/CFF fonts such as "
+        "Noto Sans CJK cannot be embedded",
+    )
+    pdf_font_index: int = Field(0, ge=0, le=63, description="Which font of a .ttc collection YIDI_PDF_FONT names")
     log_level: str = "INFO"
     log_json: bool = True
     environment: str = Field("development", description="development, test or production")
