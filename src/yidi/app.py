@@ -29,6 +29,7 @@ from yidi.gateway.edge import GatewayEdgeMiddleware, TokenBuckets
 from yidi.parameters.api import router as parameters_router
 from yidi.people.api import router as people_router
 from yidi.reference.api import router as reference_router
+from yidi.reimbursement.api import router as reimbursement_router
 from yidi.security.access import PUBLIC, SecureRouter, check_routes
 from yidi.security.api import router as auth_router
 
@@ -112,6 +113,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.include_router(reference_router)
     app.include_router(parameters_router)
     app.include_router(catalog_router)
+    app.include_router(reimbursement_router)
     check_routes(app)  # closed by default: every endpoint must say who may use it
     return app
 
