@@ -161,11 +161,12 @@ def test_a_visit_is_replaced_keeping_its_lines_and_a_bad_fee_list_changes_nothin
     claim = load(demo, claim_id)
     assert claim.visits[0].injury and [ln.feedetl_sn for ln in claim.visits[0].lines] == ["1", "2"]
     assert [i.invono for i in claim.visits[0].invoices] == ["INV20260520"]
-    bad = b"feedetl_sn,med_list_codg,medins_list_codg,fee_ocur_time,cnt,pric,det_item_fee_sumamt\n9,X,Y,2026-05-20,1,1,2.00\n"
+    header = b"feedetl_sn,med_list_codg,medins_list_codg,fee_ocur_time,cnt,pric,det_item_fee_sumamt\n"
+    bad = header + b"9,X,Y,2026-05-20,1,1,2.00\n"  # 1 x 1 is not 2.00
     error = refused(demo, "R_FEE_LIST", drafts.import_fee_list, me, claim_id, 1, "list.csv", bad, NOW)
     assert error.as_dict()["errors"][0]["row"] == 2
     assert [ln.feedetl_sn for ln in load(demo, claim_id).visits[0].lines] == ["1", "2"]  # all or nothing
-    good = b"feedetl_sn,med_list_codg,medins_list_codg,fee_ocur_time,cnt,pric,det_item_fee_sumamt\n9,X,Y,2026-05-20,1,2,2.00\n"
+    good = header + b"9,X,Y,2026-05-20,1,2,2.00\n"
     with demo.unit_of_work() as s:
         drafts.import_fee_list(s, me, claim_id, 1, "list.csv", good, NOW)
         drafts.remove_visit(s, me, claim_id, 2, NOW)  # not there: a retry changes nothing
@@ -535,3 +536,48 @@ def test_the_payments_module_marks_paid_and_back(demo: Database) -> None:
         assert (
             last is not None and last.action == "claim.payment_failed" and last.before["note"] == "账户已销户，银行退回"
         )
+
+
+def test_a_pharmacy_purchase_2102_cannot_use_a_claimed_invoice_and_its_cancel_gives_its_own_back(
+    demo: Database,
+) -> None:
+    pharmacy_code = "P11010500001"
+    filed_to_beijing(demo, LH_EMPLOYEE, dt.date(2026, 5, 1), dt.datetime(2026, 5, 1, 9, tzinfo=NOW.tzinfo))
+    bought = [line("1", ACARBOSE, "2026-05-12", "40", "2.5")]
+    claim_id = submitted(
+        demo,
+        LH_EMPLOYEE,
+        [visit("2026-05-12", lines=bought, fixmedins_code=pharmacy_code, care="pharmacy", invono="YD-1")],
+    )
+    pharmacy = Hospital(demo, pharmacy_code)
+    pharmacy.ok("1101", {"data": {"mdtrt_cert_type": "02", "mdtrt_cert_no": "411102198505059094"}})
+
+    def purchase(invono: str) -> dict[str, Any]:
+        header = {
+            "psn_no": LH_EMPLOYEE,
+            "insutype": "310",
+            "med_type": "41",
+            "begntime": "2026-06-01 09:30:00",
+            "medfee_sumamt": "100.00",
+            "invono": invono,
+        }
+        return {"druginfo": header, "drugdetail": [line("1", ACARBOSE, "2026-06-01 09:30:00", "40", "2.5")]}
+
+    refused_sale = pharmacy.call("2102", purchase("YD-1"))
+    assert refused_sale["infcode"] == -1 and claim_id in refused_sale["err_msg"]
+    sale = pharmacy.ok("2102", purchase("YD-2"))["setlinfo"]
+    with demo.read_only() as s:
+        assert invoices.owner_of(s, pharmacy_code, "YD-2") == ("settlement", sale["setl_id"])
+    pharmacy.ok("2103", {"data": {"setl_id": sale["setl_id"], "mdtrt_id": sale["mdtrt_id"], "psn_no": LH_EMPLOYEE}})
+    with demo.read_only() as s:
+        assert invoices.owner_of(s, pharmacy_code, "YD-2") is None
+        assert invoices.owner_of(s, pharmacy_code, "YD-1") == ("claim", claim_id)
+
+
+def test_one_invoice_in_two_visits_of_a_claim_is_refused(demo: Database) -> None:
+    one = visit("2026-05-20", lines=[line("1", ACARBOSE, "2026-05-20", "4", "2.5")], invono="SAME", **FANGCHENGGANG)
+    two = visit("2026-05-21", lines=[line("1", ACARBOSE, "2026-05-21", "4", "2.5")], invono="SAME", **FANGCHENGGANG)
+    claim_id = draft(demo, LH_EMPLOYEE, [one, two])
+    upload(demo, claim_id, OUTPATIENT_PAPERS, person(LH_EMPLOYEE))
+    e = refused(demo, "R_INPUT", service.submit, person(LH_EMPLOYEE), claim_id, NOW)
+    assert e.details["field"] == "visits[2].invoices[1].invono" and "第1次就诊" in e.message_zh

@@ -51,7 +51,9 @@ def create_claim(
         earlier = _by_request(session, principal, request_id, fingerprint)
         if earlier is not None:
             return earlier
-    insutype = inputs.code(data, "insutype", "", max_len=3, required=False) or person.insurances[0].insutype
+    insutype = inputs.code(data, "insutype", "", max_len=3, required=False) or next(
+        (i.insutype for i in person.insurances), ""
+    )
     insurance = service.insurance_of(person, insutype)
     payee = inputs.read_payee(data, person.psn_name)
     raw_visits = data.get("visits") or []

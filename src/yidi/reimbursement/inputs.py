@@ -202,7 +202,8 @@ def decimal_problem(
         number = Decimal(value.strip().replace(",", "") if isinstance(value, str) else value)
     except InvalidOperation:
         return None, ("不是数字", "is not a number")
-    if not number.is_finite() or abs(number) >= Decimal(10) ** 12:
+    # By the exponent, before any arithmetic: abs() or quantize() of 1e999999999 would overflow the context.
+    if not number.is_finite() or (number and number.adjusted() >= 12) or number.as_tuple().exponent < -12:  # type: ignore[operator]
         return None, ("超出范围", "is out of range")
     if number != number.quantize(Decimal(1).scaleb(-places)):
         return None, (f"小数超过{places}位", f"has more than {places} decimals")

@@ -277,9 +277,17 @@ def submit(session: Session, principal: Principal, claim_id: str, now: dt.dateti
     )
     missing += [MaterialKind(k) for k in claim.materials_requested or () if k not in kinds and k not in missing]
     rules.check_materials(missing)
+    held: dict[tuple[str, str], int] = {}
     for v in claim.visits:
         key = invoices.institution_key(v.fixmedins_code, v.institution_region, v.institution_name)
-        for i in v.invoices:
+        for n, i in enumerate(v.invoices, 1):
+            if (key, i.invono) in held:  # one invoice in two visits would be paid twice
+                raise inputs.refuse(
+                    f"visits[{v.seq}].invoices[{n}].invono",
+                    f"与第{held[key, i.invono]}次就诊的发票重复",
+                    f"repeats an invoice of visit {held[key, i.invono]}",
+                )
+            held[key, i.invono] = v.seq
             invoices.take(session, key, i.invono, invoices.CLAIM, claim.id, now)
     claim.status, claim.reason, claim.materials_requested = SUBMITTED, None, None
     claim.submitted_at = claim.submitted_at or now

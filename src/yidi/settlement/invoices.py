@@ -65,9 +65,7 @@ def owner_of(session: Session, institution_key: str, invono: str) -> tuple[str, 
     return None if row is None else (row.owner_kind, row.owner_id)
 
 
-def take(
-    session: Session, institution_key: str, invono: str, owner_kind: str, owner_id: str, now: dt.datetime
-) -> None:
+def take(session: Session, institution_key: str, invono: str, owner_kind: str, owner_id: str, now: dt.datetime) -> None:
     """Record that `owner_id` uses the invoice; taking it again for the same owner changes nothing. Raises
     `InvoiceTaken` naming the first owner when another has it (also when that owner is taking it right now, in a
     transaction not committed yet: the insert waits for it)."""

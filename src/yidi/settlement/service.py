@@ -400,9 +400,7 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
     record = _record(p, call, med_type)
     if record.invono:  # an invoice pays once: not again here if a claim or another settlement has used it
         try:
-            invoices.take(
-                session, record.fixmedins_code, record.invono, invoices.SETTLEMENT, record.setl_id, call.now
-            )
+            invoices.take(session, record.fixmedins_code, record.invono, invoices.SETTLEMENT, record.setl_id, call.now)
         except invoices.InvoiceTaken as taken:
             raise YidiError(REFUSED, reason=f"{taken.message_zh} / {taken.message_en}") from None
     session.add(record)
