@@ -21,6 +21,7 @@ from yidi.demo.service import demo_key_id, demo_secret, load_demo
 from yidi.filing.rules import Basis, Channel, Subtype
 from yidi.filing.service import SubmitRequest, submit
 from yidi.people.service import get_person
+from yidi.reimbursement.drafts import create_claim
 from yidi.security.access import iter_routes
 from yidi.security.client import signed_headers
 
@@ -93,6 +94,29 @@ NEW_FILING = {
     "basis": "commitment",
     "channel": "national_app",
 }
+
+NEW_CLAIM = {"request_id": "matrix-0001", "bank_name": "中国工商银行", "bank_account": "6222020200112233445"}
+CLAIM_VISIT = {
+    "institution_name": "防城港演示县医院",
+    "institution_region": "450600",
+    "institution_level": "level_2",
+    "care": "outpatient",
+    "med_type": "11",
+    "begndate": "2026-05-20",
+    "enddate": "2026-05-20",
+    "diagnoses": [{"diag_code": "I10.x00", "diag_name": "高血压", "maindiag_flag": True}],
+}
+CLAIM_LINE = {
+    "feedetl_sn": "1",
+    "med_list_codg": "XA10BFA331A740537984000",
+    "medins_list_codg": "YP1",
+    "fee_ocur_time": "2026-05-20 09:00:00",
+    "cnt": "4",
+    "pric": "2.5",
+    "det_item_fee_sumamt": "10.00",
+}
+CLAIM_EDIT = person_or_own_staff(200)
+REVIEWERS_OF_411100 = OWN_STAFF | {"clearing_411100": "E_FORBIDDEN", "staff_110000": "E_FORBIDDEN"}
 
 # (method, route template, concrete path, json body, expected outcome per audience)
 MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] = [
@@ -344,6 +368,102 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
         {"serial": "ZH1"},
         OWN_STAFF | dict.fromkeys(("staff_411100", "clearing_411100", "staff_110000"), "E_NOT_FOUND"),
     ),
+    # Manual claims, in an order that leaves each row a known state: a draft of the person, edited, withdrawn.
+    ("POST", "/api/v1/claims", "/api/v1/claims", NEW_CLAIM, PERSON_ONLY | {"person": 201}),
+    ("GET", "/api/v1/claims", "/api/v1/claims", None, PERSON_ONLY),
+    ("GET", "/api/v1/claims/{claim_id}", "/api/v1/claims/{claim}", None, CLAIM_EDIT),
+    ("PUT", "/api/v1/claims/{claim_id}/visits/{seq}", "/api/v1/claims/{claim}/visits/1", CLAIM_VISIT, CLAIM_EDIT),
+    (
+        "PUT",
+        "/api/v1/claims/{claim_id}/visits/{seq}/invoices",
+        "/api/v1/claims/{claim}/visits/1/invoices",
+        [{"invono": "FP1", "invoice_date": "2026-05-20", "amount": "10.00"}],  # type: ignore[list-item]
+        CLAIM_EDIT,
+    ),
+    (
+        "PUT",
+        "/api/v1/claims/{claim_id}/visits/{seq}/lines",
+        "/api/v1/claims/{claim}/visits/1/lines",
+        [CLAIM_LINE],  # type: ignore[list-item]
+        CLAIM_EDIT,
+    ),
+    (
+        "POST",
+        "/api/v1/claims/{claim_id}/visits/{seq}/fee-list",
+        "/api/v1/claims/{claim}/visits/1/fee-list",
+        None,
+        PERSON_STAFF | {a: "E_INPUT" for a in ("person", "staff_411100", "clearing_411100", "staff_110000")},
+    ),
+    (
+        "PUT",
+        "/api/v1/claims/{claim_id}/payee",
+        "/api/v1/claims/{claim}/payee",
+        {"bank_name": "中国银行", "bank_account": "6216610200016587010"},
+        CLAIM_EDIT,
+    ),
+    (
+        "POST",
+        "/api/v1/claims/{claim_id}/materials",
+        "/api/v1/claims/{claim}/materials",
+        None,
+        PERSON_STAFF | {a: "E_INPUT" for a in ("person", "staff_411100", "clearing_411100", "staff_110000")},
+    ),
+    (
+        "DELETE",
+        "/api/v1/claims/{claim_id}/materials/{material_id}",
+        "/api/v1/claims/{claim}/materials/1",
+        None,
+        CLAIM_EDIT,
+    ),
+    ("GET", "/api/v1/claims/{claim_id}/preview", "/api/v1/claims/{claim}/preview", None, CLAIM_EDIT),
+    (
+        "POST",
+        "/api/v1/claims/{claim_id}/submit",
+        "/api/v1/claims/{claim}/submit",
+        None,
+        person_or_own_staff("R_MATERIALS"),
+    ),
+    ("DELETE", "/api/v1/claims/{claim_id}/visits/{seq}", "/api/v1/claims/{claim}/visits/1", None, CLAIM_EDIT),
+    ("POST", "/api/v1/claims/{claim_id}/withdraw", "/api/v1/claims/{claim}/withdraw", None, CLAIM_EDIT),
+    ("GET", "/api/v1/staff/claims", "/api/v1/staff/claims", None, STAFF_ONLY),
+    (
+        "POST",
+        "/api/v1/staff/claims",
+        "/api/v1/staff/claims",
+        NEW_CLAIM | {"psn_no": PSN},
+        OWN_STAFF | {"staff_411100": 201, "clearing_411100": 201, "staff_110000": "E_NOT_FOUND"},
+    ),
+    (
+        "GET",
+        "/api/v1/staff/claims/{claim_id}",
+        "/api/v1/staff/claims/{claim}",
+        None,
+        OWN_STAFF | {"staff_411100": 200, "clearing_411100": 200, "staff_110000": "E_NOT_FOUND"},
+    ),
+    (
+        "POST",
+        "/api/v1/staff/claims/{claim_id}/take",
+        "/api/v1/staff/claims/{claim}/take",
+        None,
+        REVIEWERS_OF_411100 | {"staff_411100": "R_STATE"},
+    ),
+    (
+        "POST",
+        "/api/v1/staff/claims/{claim_id}/preview",
+        "/api/v1/staff/claims/{claim}/preview",
+        {"exclusions": []},
+        OWN_STAFF | {"staff_411100": 200, "clearing_411100": "E_FORBIDDEN", "staff_110000": "E_NOT_FOUND"},
+    ),
+    *(
+        (
+            "POST",
+            f"/api/v1/staff/claims/{{claim_id}}/{action}",
+            f"/api/v1/staff/claims/{{claim}}/{action}",
+            {"reason": "matrix", "exclusions": []},
+            REVIEWERS_OF_411100 | {"staff_411100": "R_STATE"},  # the row above withdrew the draft
+        )
+        for action in ("approve", "return", "refuse")
+    ),
 ]
 
 
@@ -365,8 +485,10 @@ def client(db: Database, frozen_clock: dt.datetime) -> Iterator[TestClient]:
             ),
             clock.now(),
         )
+        claim = create_claim(s, Principal(Audience.PERSON, PSN), PSN, NEW_CLAIM | {"request_id": None}, clock.now())
     with TestClient(create_app(db)) as c:
         c.filing_id = filing.id  # type: ignore[attr-defined]
+        c.claim_id = claim.id  # type: ignore[attr-defined]
         with db.read_only() as s:
             c.qualification_id = str(get_person(s, PSN).qualifications[0].id)  # type: ignore[attr-defined]
         yield c
@@ -403,6 +525,7 @@ def test_authorization_matrix(client: TestClient, audience: str) -> None:
     failures = []
     for method, template, raw_path, body, expected in MATRIX:
         path = raw_path.replace("{filing}", client.filing_id).replace("{qual}", client.qualification_id)  # type: ignore[attr-defined]
+        path = path.replace("{claim}", client.claim_id)  # type: ignore[attr-defined]
         content = b"" if body is None else __import__("json").dumps(body).encode()
         headers = headers_for(method, path, content) | ({"content-type": "application/json"} if body else {})
         r = client.request(method, path, content=content or None, headers=headers)

@@ -29,6 +29,7 @@ from yidi.gateway.edge import GatewayEdgeMiddleware, TokenBuckets
 from yidi.parameters.api import router as parameters_router
 from yidi.people.api import router as people_router
 from yidi.reference.api import router as reference_router
+from yidi.reimbursement.api import router as reimbursement_router
 from yidi.reimbursement.documents_api import router as documents_router
 from yidi.reimbursement.payments_api import router as payments_router
 from yidi.reimbursement.reviews_api import router as reviews_router
@@ -64,7 +65,7 @@ def create_app(db: Database | None = None) -> FastAPI:
         BodyLimitMiddleware,
         max_body=settings.max_body_bytes,
         max_upload=settings.max_upload_bytes,
-        upload_suffixes=("/materials",),
+        upload_suffixes=("/materials", "/fee-list"),
     )
     # Outside the body limit: on the national interface its 413, like every refusal, is an envelope (HTTP 200).
     app.add_middleware(
@@ -118,6 +119,7 @@ def create_app(db: Database | None = None) -> FastAPI:
     app.include_router(payments_router)
     app.include_router(reviews_router)
     app.include_router(documents_router)
+    app.include_router(reimbursement_router)
     check_routes(app)  # closed by default: every endpoint must say who may use it
     return app
 

@@ -167,7 +167,8 @@ def _insurance(person: Person, insutype: str) -> Insurance:
     raise YidiError(NO_INSURANCE, insutype=insutype)
 
 
-def _institution_facts(session: Session, code: str, on: dt.date) -> InstitutionFacts:
+def institution_facts(session: Session, code: str, on: dt.date) -> InstitutionFacts:
+    """A networked institution as the filing rules see it on `on` (departments, 门慢 diseases opened)."""
     inst = get_institution(session, code)
     return InstitutionFacts(
         fixmedins_code=inst.fixmedins_code,
@@ -228,7 +229,7 @@ def submit(
         submitted_on=today,
         opsp_dise_code=req.opsp_dise_code,
         qualification=_qualification(session, person, req.opsp_dise_code, req.begndate),
-        institutions=[_institution_facts(session, c, req.begndate) for c in req.institutions],
+        institutions=[institution_facts(session, c, req.begndate) for c in req.institutions],
         active_filings=others,
         replaces=view(replaces) if replaces else None,
     )
@@ -575,11 +576,30 @@ def coverage_for(
 
     `person`, when the caller has already read it in this session (with insurances and qualifications)."""
     person = person if person is not None and person.psn_no == psn_no else get_person(session, psn_no)
-    insurance = _insurance(person, insutype) if insutype else person.insurances[0]
+    if insutype:
+        _insurance(person, insutype)  # refused before the institution is looked at, as it always was
     institution: Institution = get_institution(session, fixmedins_code)
     care = MED_TYPE_CARE.get(med_type)
     if care is None:
         raise rules.refuse(rules.R_DATES, reason=f"unknown med_type {med_type} / 未知医疗类别")
+    facts = institution_facts(session, institution.fixmedins_code, admission_date)
+    return coverage_at(session, psn_no, facts, care, disease, admission_date, insutype, person)
+
+
+def coverage_at(
+    session: Session,
+    psn_no: str,
+    institution: InstitutionFacts,
+    care: Care,
+    disease: str | None,
+    admission_date: dt.date,
+    insutype: str | None = None,
+    person: Person | None = None,
+) -> FilingDecision:
+    """`coverage_for` for an institution given by its facts: one outside the network (a manual claim types it in:
+    its pooling region, no code) or one whose facts the caller adjusted. Values at the admission date."""
+    person = person if person is not None and person.psn_no == psn_no else get_person(session, psn_no)
+    insurance = _insurance(person, insutype) if insutype else person.insurances[0]
     active = (
         insurance.psn_insu_stas == "1"
         and insurance.begndate <= admission_date
@@ -588,7 +608,7 @@ def coverage_for(
     facts = VisitFacts(
         insured_region=insurance.insuplc_admdvs,
         insurance_active=active,
-        institution=_institution_facts(session, institution.fixmedins_code, admission_date),
+        institution=institution,
         care=care,
         admission_date=admission_date,
         disease=disease,

@@ -52,6 +52,7 @@ class Claim(Base):
     status: Mapped[str] = mapped_column(String(14))
     channel: Mapped[str] = mapped_column(String(16))  # online | counter
     request_id: Mapped[str | None] = mapped_column(String(40))  # the client's retry key (idempotent create)
+    request_hash: Mapped[str | None] = mapped_column(String(64))  # what that request asked: a retry must match it
     created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
     submitted_by: Mapped[str] = mapped_column(String(50))
@@ -61,6 +62,8 @@ class Claim(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
     decided_by: Mapped[str | None] = mapped_column(String(50))
     reason: Mapped[str | None] = mapped_column(String(500))  # of a return or a refusal, shown to the person
+    reviewer: Mapped[str | None] = mapped_column(String(50))  # who took the claim for review
+    materials_requested: Mapped[list[str] | None] = mapped_column(JSON)  # MaterialKind values asked for on return
     # Where the money goes (the person's own account unless an agent's is given).
     payee_name: Mapped[str] = mapped_column(String(50))
     bank_name: Mapped[str] = mapped_column(String(100))

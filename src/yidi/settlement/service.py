@@ -31,7 +31,7 @@ from yidi.people.service import age_on
 from yidi.reference.models import ChronicDisease, Institution, ServiceKind, SettlementLevel
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
-from yidi.settlement import cases, engine
+from yidi.settlement import cases, engine, invoices
 from yidi.settlement.adjustments import adjusted
 from yidi.settlement.care import settlement as kept_fields
 from yidi.settlement.inputs import (
@@ -403,6 +403,11 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
     p = _prepare(session, call, data, lock=True)
     med_type = inputs.text(data, "med_type", required=False, max_len=6) or p.visit.med_type
     record = _record(p, call, med_type)
+    if record.invono:  # an invoice pays once: not again here if a claim or another settlement has used it
+        try:
+            invoices.take(session, record.fixmedins_code, record.invono, invoices.SETTLEMENT, record.setl_id, call.now)
+        except invoices.InvoiceTaken as taken:
+            raise YidiError(REFUSED, reason=f"{taken.message_zh} / {taken.message_en}") from None
     session.add(record)
     apply_increments(session, p.accumulators, p.visit.psn_no, p.visit.insutype, record.year, p.result.increments, +1)
     p.insurance.balc = p.result.balc
@@ -495,6 +500,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
     )
     session.add(reversal)
     original.status = "cancelled"
+    invoices.release(session, invoices.SETTLEMENT, original.setl_id)  # the invoice may be settled or claimed again
     apply_increments(
         session,
         accumulator_rows(session, original.psn_no, original.insutype, original.year),

@@ -2,7 +2,7 @@
 recorded its result; at most one pending item per claim or review (no claim in two open transfer files)
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-03 09:00:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import yidi.core.db
 
 revision: str = "0016"
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
