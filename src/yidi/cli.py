@@ -193,12 +193,15 @@ def calendar_add_year(
 
     FILE has the layout of the shipped holidays.yaml for one year. It is copied to
     <YIDI_DATA_DIR>/calendar/holidays-<year>.yaml, read after the shipped data and YIDI_HOLIDAY_FILES (running
-    servers see it at their next count), then every open review due date that was counted provisionally is
-    recomputed, each change with an audit row. Running it again is harmless and recomputes any left over.
+    servers see it at their next count), then every open due date of filings, claims and reviews of settlements
+    that was counted provisionally is recomputed, each change with an audit row. Running it again is harmless
+    and recomputes any left over.
     """
     from yidi.core.calendar import INVALID_NOTICE, install_notice
     from yidi.core.principal import SYSTEM
-    from yidi.filing.service import recompute_provisional_due_dates
+    from yidi.filing.service import recompute_provisional_due_dates as filings
+    from yidi.reimbursement.reviews import recompute_provisional_due_dates as reviews
+    from yidi.reimbursement.service import recompute_provisional_due_dates as claims
 
     try:
         try:
@@ -207,7 +210,9 @@ def calendar_add_year(
             raise YidiError(INVALID_NOTICE, path=str(file), reason="not UTF-8 text / 不是UTF-8文本") from None
         year, target = install_notice(text, str(file))
         with database(database_url).unit_of_work() as session:
-            counts = recompute_provisional_due_dates(session, SYSTEM, clock.now())
+            now = clock.now()
+            jobs = (("filings", filings), ("claims", claims), ("reviews", reviews))
+            counts = {name: job(session, SYSTEM, now) for name, job in jobs}
     except YidiError as exc:
         fail(exc)
         return

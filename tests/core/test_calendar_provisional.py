@@ -4,6 +4,7 @@ date counted over it shows, warned about once a day, and recomputed when `yidi c
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,8 +28,10 @@ from yidi.core.principal import Audience, Principal
 from yidi.demo.service import load_demo
 from yidi.filing import service
 from yidi.filing.rules import Basis, Channel, Status, Subtype
+from yidi.reimbursement import service as claims
 
 from ..helpers import person_headers, staff_headers
+from ..reimbursement import claims_support as cs
 
 D = dt.date
 BJ_EMPLOYEE = "11000000000000000003"  # 北京 reviews undertakings by hand within 3 working days
@@ -144,7 +147,9 @@ def test_due_dates_over_a_year_without_notice_are_provisional_and_recomputed_whe
     notice.write_text(NOTICE_2027, encoding="utf-8")
     r = runner.invoke(cli, ["calendar", "add-year", str(notice), "--database-url", db.url])
     assert r.exit_code == 0, r.output
-    assert '"year": 2027' in r.output and '"recomputed": 1' in r.output and '"still_provisional": 0' in r.output
+    answer = json.loads(r.output)
+    assert answer["year"] == 2027 and answer["filings"] == {"recomputed": 1, "unchanged": 0, "still_provisional": 0}
+    assert answer["claims"] == answer["reviews"] == {"recomputed": 0, "unchanged": 0, "still_provisional": 0}
     assert (data_dir / "calendar" / "holidays-2027.yaml").read_text(encoding="utf-8") == NOTICE_2027
     with db.read_only() as s:
         f = service.load(s, filing_id)
@@ -160,7 +165,7 @@ def test_due_dates_over_a_year_without_notice_are_provisional_and_recomputed_whe
     assert not default_calendar().is_working_day(D(2027, 2, 8)) and default_calendar().is_working_day(D(2027, 2, 20))
 
     again = runner.invoke(cli, ["calendar", "add-year", str(notice), "--database-url", db.url])
-    assert again.exit_code == 0 and '"recomputed": 0' in again.output  # idempotent: nothing more to change
+    assert again.exit_code == 0 and json.loads(again.output)["filings"]["recomputed"] == 0  # nothing more to change
 
 
 def test_the_filing_api_shows_a_provisional_due_date(
@@ -213,3 +218,32 @@ def test_add_year_refuses_a_wrong_notice_and_installs_nothing(data_dir: Path, bo
     r = runner.invoke(cli, ["calendar", "add-year", str(notice), "--database-url", "sqlite:///:memory:"])
     assert r.exit_code == 2 and "E_CALENDAR_NOTICE" in r.output, (reason, r.output)
     assert not (data_dir / "calendar").exists() or not list((data_dir / "calendar").iterdir())
+
+
+def test_a_claims_decision_date_over_a_year_without_notice_is_recomputed_when_it_is_added(
+    db: Database, data_dir: Path, today: dt.datetime
+) -> None:
+    with db.unit_of_work() as s:
+        load_demo(s, at(2025, 1, 1))
+    when = at(2026, 12, 29)  # 20 working days from a Tuesday at the end of 2026 reach into 2027
+    claim_id = cs.submitted(
+        db,
+        cs.LH_EMPLOYEE,
+        [cs.visit("2026-12-21", lines=[cs.line("1", cs.ACARBOSE, "2026-12-21", "2", "50")])],
+        now=when,
+    )
+    with db.read_only() as s:
+        c = claims.load(s, claim_id)
+        # Weekends only: 30, 31 Dec, then 1 Jan (a Friday) and 4–8, 11–15, 18–22, 25, 26 Jan: the 20th is 26 January.
+        assert (c.due_date, c.due_date_provisional, c.due_from) == (D(2027, 1, 26), True, D(2026, 12, 29))
+    notice = data_dir / "notice-2027.yaml"
+    notice.write_text(NOTICE_2027, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["calendar", "add-year", str(notice), "--database-url", db.url])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["claims"] == {"recomputed": 1, "unchanged": 0, "still_provisional": 0}
+    with db.read_only() as s:
+        c = claims.load(s, claim_id)
+        # 元旦 1 January 2027 (a Friday) is off: one working day later, 27 January.
+        assert (c.due_date, c.due_date_provisional) == (D(2027, 1, 27), False)
+        actions = s.scalars(select(AuditEvent.action).where(AuditEvent.entity_id == claim_id)).all()
+    assert "claim.due_date_recomputed" in actions

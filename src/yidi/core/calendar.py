@@ -18,12 +18,12 @@ import datetime as dt
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import yaml
 
@@ -231,6 +231,46 @@ def default_calendar() -> WorkingDayCalendar:
     """The platform's calendar: every notice it has (shipped, YIDI_HOLIDAY_FILES, installed), provisional after
     the last one."""
     return notice_calendar(provisional=True)
+
+
+class DueDated(Protocol):
+    """A case with a review deadline counted in working days (a filing, a claim, a review of a settlement)."""
+
+    due_date: dt.date | None
+    due_from: dt.date | None  # the day the working days count from
+    due_date_provisional: bool
+    version: int
+
+
+Case = TypeVar("Case", bound=DueDated)
+
+
+def recount_provisional(
+    cases: Iterable[Case],
+    working_days: Callable[[Case, dt.date], int],
+    snapshot: Callable[[Case], dict[str, Any]],
+    audit: Callable[[Case, dict[str, Any]], None],
+) -> dict[str, int]:
+    """Recount the deadlines that were counted over a year without a holiday notice, from the day they were
+    counted from, with the calendar as it is now (after `yidi calendar add-year`). `working_days(case, start)` is
+    the limit as when it was counted; a case whose deadline or mark changes gets a new version and `audit(case,
+    before)`. Running it again changes nothing more."""
+    calendar = default_calendar()
+    counts = {"recomputed": 0, "unchanged": 0, "still_provisional": 0}
+    for case in cases:
+        start = case.due_from
+        assert start is not None  # selected so: the start is always kept with the date
+        before = snapshot(case)
+        due = calendar.count_working_days(start, working_days(case, start))
+        case.due_date, case.due_date_provisional = due.date, due.provisional
+        if snapshot(case) == before:
+            counts["unchanged"] += 1
+        else:
+            case.version += 1
+            counts["recomputed"] += 1
+            audit(case, before)
+        counts["still_provisional"] += bool(case.due_date_provisional)
+    return counts
 
 
 def notice_calendar(*, provisional: bool = False) -> WorkingDayCalendar:

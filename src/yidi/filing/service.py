@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from yidi.core import audit
-from yidi.core.calendar import WorkingDayCalendar, default_calendar
+from yidi.core.calendar import WorkingDayCalendar, default_calendar, recount_provisional
 from yidi.core.config import get_settings
 from yidi.core.errors import NOT_FOUND, ErrorKind, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
@@ -495,8 +495,6 @@ def recompute_provisional_due_dates(session: Session, principal: Principal, now:
     """Recompute the open review deadlines that were counted provisionally (a year without a holiday notice),
     with the calendar as it is now: after `yidi calendar add-year` their year has its notice. Each filing whose
     due date or mark changes gets an audit row; running it again changes nothing more."""
-    calendar = default_calendar()
-    counts = {"recomputed": 0, "unchanged": 0, "still_provisional": 0}
     stmt = (
         select(Filing)
         .where(
@@ -509,19 +507,12 @@ def recompute_provisional_due_dates(session: Session, principal: Principal, now:
         .order_by(Filing.id)
         .with_for_update()
     )
-    for f in session.scalars(stmt):
-        before = snapshot(f)
-        assert f.due_from is not None  # selected so: set_due_date always keeps the start with the date
-        days = default_store().at(f.insured_region, f.due_from).filing.review_working_days  # as when counted
-        set_due_date(f, calendar, f.due_from, days)
-        if snapshot(f) == before:
-            counts["unchanged"] += 1
-        else:
-            f.version += 1
-            counts["recomputed"] += 1
-            _audit(session, principal, "job", "filing.due_date_recomputed", f, before, now)
-        counts["still_provisional"] += bool(f.due_date_provisional)
-    return counts
+    return recount_provisional(
+        session.scalars(stmt),
+        lambda f, start: default_store().at(f.insured_region, start).filing.review_working_days,  # as when counted
+        snapshot,
+        lambda f, before: _audit(session, principal, "job", "filing.due_date_recomputed", f, before, now),
+    )
 
 
 def review_queue(

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from yidi.core import audit
-from yidi.core.calendar import default_calendar
+from yidi.core.calendar import default_calendar, recount_provisional
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.principal import FORBIDDEN, Audience, Principal, Role
@@ -478,3 +478,20 @@ def back_to_approved(session: Session, principal: Principal, claim_id: str, reas
     claim.version += 1
     record(session, principal, "payment", "claim.payment_failed", claim, before | {"note": text}, now)
     return claim
+
+
+def recompute_provisional_due_dates(session: Session, principal: Principal, now: dt.datetime) -> dict[str, int]:
+    """As filings' (`yidi calendar add-year`): recount the open claims' decision dates that were counted over a
+    year without a holiday notice, from the day they were counted from; each change gets an audit row."""
+    stmt = (
+        select(Claim)
+        .where(Claim.due_date_provisional.is_(True), Claim.status.in_(PENDING), Claim.due_from.is_not(None))
+        .order_by(Claim.id)
+        .with_for_update()
+    )
+    return recount_provisional(
+        session.scalars(stmt),
+        lambda c, start: default_store().at(c.insured_region, start).manual_reimbursement.review_working_days,
+        snapshot,
+        lambda c, before: record(session, principal, "job", "claim.due_date_recomputed", c, before, now),
+    )
