@@ -16,6 +16,7 @@ from yidi.core import clock
 from yidi.core.calendar import calendar_health
 from yidi.core.config import get_settings
 from yidi.core.db import Database, get_database
+from yidi.core.pdf import font_problem
 from yidi.core.web import (
     BodyLimitMiddleware,
     JsonGuardMiddleware,
@@ -105,6 +106,8 @@ def create_app(db: Database | None = None) -> FastAPI:
                 "database": database.engine.dialect.name,
                 "version": yidi.__version__,
                 "calendar": calendar,
+                # Printed forms need an embedded CJK TrueType font: say so here rather than at the first print.
+                "forms": {"status": "fail", "message": problem} if (problem := font_problem()) else {"status": "ok"},
             }
         )
 

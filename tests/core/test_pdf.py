@@ -11,10 +11,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
+from yidi.app import create_app
 from yidi.core import pdf
 from yidi.core.clock import SHANGHAI
 from yidi.core.config import reset_settings
+from yidi.core.db import Database
 from yidi.core.errors import YidiError
 
 WQY = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
@@ -119,6 +122,17 @@ def test_a_missing_font_names_the_setting_and_the_package(font_settings: pytest.
         pdf.render(pdf.Form("标题", [pdf.Text(["正文"])]), AT)
     assert "YIDI_PDF_FONT unset" in caught.value.message_en
     assert "no such file" in caught.value.message_en and "fonts-wqy-zenhei" in caught.value.message_zh
+
+
+def test_the_health_check_says_when_forms_cannot_be_printed(
+    font_settings: pytest.MonkeyPatch, tmp_path: Path, db: Database
+) -> None:
+    with TestClient(create_app(db)) as client:
+        assert client.get("/healthz").json()["forms"] == {"status": "ok"}
+        font_settings.setattr(pdf, "DEBIAN_FONTS", (pdf.FontFile(tmp_path / "wqy-zenhei.ttc"),))
+        pdf.reset_fonts()
+        forms = client.get("/healthz").json()["forms"]
+    assert forms["status"] == "fail" and "fonts-wqy-zenhei" in forms["message"]
 
 
 def test_a_font_without_chinese_is_refused(font_settings: pytest.MonkeyPatch) -> None:
