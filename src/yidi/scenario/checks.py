@@ -83,12 +83,8 @@ def check_references(
         "机构编码",
         "fixmedins_code",
     )
-    problems += duplicates(
-        [(f"persons[{i}].psn_no", p.psn_no) for i, p in enumerate(sc.persons)], "人员编号", "psn_no"
-    )
-    problems += duplicates(
-        [(f"persons[{i}].certno", p.certno) for i, p in enumerate(sc.persons)], "身份证号", "certno"
-    )
+    problems += duplicates([(f"persons[{i}].psn_no", p.psn_no) for i, p in enumerate(sc.persons)], "人员编号", "psn_no")
+    problems += duplicates([(f"persons[{i}].certno", p.certno) for i, p in enumerate(sc.persons)], "身份证号", "certno")
     staff = sc.accounts.staff
     problems += duplicates(
         [(f"accounts.staff[{i}].username", s.username) for i, s in enumerate(staff)], "用户名", "username"

@@ -229,17 +229,18 @@ def _check_visit(
     problems: list[Problem],
 ) -> set[str] | None:
     """The visit read as the API reads it, its lines or fee list too; the line numbers (feedetl_sn) it holds, or
-    None when they are not known (the visit or its file could not be read)."""
+    None when they are not known (its fee list could not be read)."""
+    typed = None if v.lines is None else {ln.feedetl_sn.strip() for ln in v.lines}
     try:
         visit = inputs.read_visit(visit_data(v), f"{path}.", limits, at)
-    except inputs.InputRefused as exc:
+    except inputs.InputRefused as exc:  # the visit's first problem; its lines need its days to be read
         problems += _refused(f"{path}.", exc)
-        return None
+        return typed
     if v.lines is not None:
         rows = [(n, ln.model_dump()) for n, ln in enumerate(v.lines, 1)]
         _, found = feelist.read_lines(rows, limits, visit.begndate, visit.enddate, at)
         problems += [Problem(_line_path(path, p), p.zh, p.en) for p in found]
-        return {ln.feedetl_sn.strip() for ln in v.lines}
+        return typed
     if v.fee_list is None:
         return set()
     key = f"{path}.fee_list"

@@ -460,7 +460,9 @@ class ScenarioClaim(_Strict):
                 "an online claim is the person's own: no submitted_by (write channel: counter for the counter)",
             )
         if self.decision is not None and not self.submit:
-            raise Bilingual("未提交（submit: false）的申请不能有审核决定", "a claim left a draft (submit: false) has no decision")
+            raise Bilingual(
+                "未提交（submit: false）的申请不能有审核决定", "a claim left a draft (submit: false) has no decision"
+            )
         return self
 
 

@@ -252,8 +252,8 @@ class _Run:
             r.catalogue_items_added += imported.added
         for i, f in enumerate(sc.filings):
             self._filing(i, f)
-        for i, c in enumerate(sc.claims):  # after the filings: a claim's category follows the filings in force
-            self._claim(i, c)
+        for i, claim in enumerate(sc.claims):  # after the filings: a claim's category follows the filings in force
+            self._claim(i, claim)
         if r.written:
             audit.record(
                 s,
@@ -324,7 +324,6 @@ class _Run:
                 decide_review(self.session, decider, filing.id, d.action.value, d.reason, d.decided_at or last)
         r.filings_added += 1
         r.filings.append(FilingOutcome(path, f.psn_no, f.subtype.value, filing.id, filing.status))
-
 
     def _claim(self, i: int, c: ScenarioClaim) -> None:
         """Draft (with the typed lines), import the fee lists, upload the papers, submit, then decide: each step
