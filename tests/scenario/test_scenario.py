@@ -135,6 +135,8 @@ def test_the_example_loads_completely(db: Database, data_dir: Path) -> None:
         "catalogue_items_added": 5,
         "filings_added": 4,
         "filings_skipped": 0,
+        "claims_added": 1,
+        "claims_skipped": 0,
     }
     assert [(f.entry, f.subtype, f.status) for f in report.filings] == [
         ("filings[0]", "designated_chronic", "approved"),
@@ -315,13 +317,13 @@ def test_existing_rows_are_refused_unless_the_scenario_says_skip(db: Database) -
     err = refused(db, EXAMPLE.read_text(encoding="utf-8"))
     assert err.code == "E_SCENARIO_CONFLICT" and err.entry == "institutions[0]"
     assert "on_conflict: skip" in err.message_en and "on_conflict: skip" in err.message_zh
-    assert len(err.problems) == 4 + 4 + 2 + 2 + 1 + 4  # every entry of the example names an existing row
+    assert len(err.problems) == 4 + 4 + 2 + 2 + 1 + 4 + 1  # every entry of the example names an existing row
     assert row_counts(db) == after_first
 
     skipping = EXAMPLE.read_text(encoding="utf-8").replace("on_conflict: error", "on_conflict: skip")
     report = load(db, skipping)
     assert not report.written and report.filings_skipped == 4 and report.persons_skipped == 4
-    assert {f.status for f in report.filings} == {"skipped"}
+    assert {f.status for f in report.filings} == {"skipped"} and report.claims_skipped == 1
     assert row_counts(db) == after_first  # a no-op: not even an audit row
 
 

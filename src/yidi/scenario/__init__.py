@@ -1,7 +1,7 @@
 """Scenario loader: an agency's or an HIS vendor's own test cases from one documented YAML file.
 
 `load_scenario(session, text_or_path, now, principal=SYSTEM)` writes institutions, insured persons, sign-in,
-catalogues and filings through the production use cases, all or nothing. The format is described in
+catalogues, filings and manual claims through the production use cases, all or nothing. The format is described in
 docs/scenario.md; `example.yaml` next to this file is a complete, commented example.
 
 `register_cli` is imported eagerly (it needs only typer and yidi.cli_support); the rest is imported on first
@@ -17,9 +17,10 @@ from yidi.scenario.cli import register_cli
 
 if TYPE_CHECKING:
     from yidi.scenario.errors import Problem, ScenarioError
-    from yidi.scenario.service import FilingOutcome, ScenarioReport, load_scenario, parse_scenario
+    from yidi.scenario.service import ClaimOutcome, FilingOutcome, ScenarioReport, load_scenario, parse_scenario
 
 _LAZY = {
+    "ClaimOutcome": "yidi.scenario.service",
     "Problem": "yidi.scenario.errors",
     "ScenarioError": "yidi.scenario.errors",
     "FilingOutcome": "yidi.scenario.service",
@@ -29,6 +30,7 @@ _LAZY = {
 }
 
 __all__ = [
+    "ClaimOutcome",
     "FilingOutcome",
     "Problem",
     "ScenarioError",

@@ -63,7 +63,7 @@ def authorize(principal: Principal, sc: Scenario, source: str) -> None:
         raise ScenarioError(NOT_ALLOWED, source, problems)
 
 
-def _duplicates(values: list[tuple[str, str]], what_zh: str, what_en: str) -> list[Problem]:
+def duplicates(values: list[tuple[str, str]], what_zh: str, what_en: str) -> list[Problem]:
     first: dict[str, str] = {}
     problems = []
     for path, value in values:
@@ -78,22 +78,18 @@ def check_references(
     session: Session, sc: Scenario, base: Path, now: dt.datetime
 ) -> tuple[list[Problem], dict[str, bytes]]:
     """Problems with what entries point at, and the content of every file named (by entry path)."""
-    problems = _duplicates(
+    problems = duplicates(
         [(f"institutions[{i}].fixmedins_code", x.fixmedins_code) for i, x in enumerate(sc.institutions)],
         "机构编码",
         "fixmedins_code",
     )
-    problems += _duplicates(
-        [(f"persons[{i}].psn_no", p.psn_no) for i, p in enumerate(sc.persons)], "人员编号", "psn_no"
-    )
-    problems += _duplicates(
-        [(f"persons[{i}].certno", p.certno) for i, p in enumerate(sc.persons)], "身份证号", "certno"
-    )
+    problems += duplicates([(f"persons[{i}].psn_no", p.psn_no) for i, p in enumerate(sc.persons)], "人员编号", "psn_no")
+    problems += duplicates([(f"persons[{i}].certno", p.certno) for i, p in enumerate(sc.persons)], "身份证号", "certno")
     staff = sc.accounts.staff
-    problems += _duplicates(
+    problems += duplicates(
         [(f"accounts.staff[{i}].username", s.username) for i, s in enumerate(staff)], "用户名", "username"
     )
-    problems += _duplicates(
+    problems += duplicates(
         [
             (f"accounts.institution_credentials[{i}].key_id", c.key_id)
             for i, c in enumerate(sc.accounts.institution_credentials)
@@ -123,20 +119,20 @@ def check_references(
         if code and code not in known
     ]
 
-    institutions = _existing(
+    institutions = existing(
         session,
         Institution.fixmedins_code,
         {x.fixmedins_code for x in sc.institutions},
         {c.fixmedins_code for c in sc.accounts.institution_credentials}
         | {code for f in sc.filings for code in f.institutions},
     )
-    persons = _existing(session, Person.psn_no, {p.psn_no for p in sc.persons}, {f.psn_no for f in sc.filings})
+    persons = existing(session, Person.psn_no, {p.psn_no for p in sc.persons}, {f.psn_no for f in sc.filings})
     usernames = {f.submitted_by for f in sc.filings} | {f.decision.decided_by for f in sc.filings if f.decision}
-    staff_names = _existing(session, StaffUser.username, {s.username for s in staff}, {u for u in usernames if u})
+    staff_names = existing(session, StaffUser.username, {s.username for s in staff}, {u for u in usernames if u})
     for i, c in enumerate(sc.accounts.institution_credentials):
         if c.fixmedins_code not in institutions:
             problems.append(
-                _unknown(
+                unknown(
                     f"accounts.institution_credentials[{i}].fixmedins_code", "机构", "institution", c.fixmedins_code
                 )
             )
@@ -144,20 +140,20 @@ def check_references(
     for i, f in enumerate(sc.filings):
         problems += _check_filing(i, f, persons, institutions, staff_names, now)
         for k, m in enumerate(f.materials):
-            _read_file(base, m.file, f"filings[{i}].materials[{k}].file", files, problems)
+            read_file(base, m.file, f"filings[{i}].materials[{k}].file", files, problems)
     for i, cat in enumerate(sc.catalogues):
-        _read_file(base, cat.file, f"catalogues[{i}].file", files, problems)
+        read_file(base, cat.file, f"catalogues[{i}].file", files, problems)
     return problems, files
 
 
-def _existing(session: Session, column: InstrumentedAttribute[str], in_file: set[str], wanted: set[str]) -> set[str]:
+def existing(session: Session, column: InstrumentedAttribute[str], in_file: set[str], wanted: set[str]) -> set[str]:
     """The keys of `wanted` that exist: in the file or already in the database."""
     missing = wanted - in_file
     found = set(session.scalars(select(column).where(column.in_(missing)))) if missing else set()
     return in_file | found
 
 
-def _unknown(path: str, what_zh: str, what_en: str, key: str) -> Problem:
+def unknown(path: str, what_zh: str, what_en: str, key: str) -> Problem:
     return Problem(
         path,
         f"{what_zh}“{key}”既不在本场景中，也不在数据库中",
@@ -171,12 +167,12 @@ def _check_filing(
     path = f"filings[{i}]"
     problems = []
     if f.psn_no not in persons:
-        problems.append(_unknown(f"{path}.psn_no", "参保人员", "insured person", f.psn_no))
+        problems.append(unknown(f"{path}.psn_no", "参保人员", "insured person", f.psn_no))
     for k, code in enumerate(f.institutions):
         if code not in institutions:
-            problems.append(_unknown(f"{path}.institutions[{k}]", "机构", "institution", code))
+            problems.append(unknown(f"{path}.institutions[{k}]", "机构", "institution", code))
     if f.submitted_by and f.submitted_by not in staff:
-        problems.append(_unknown(f"{path}.submitted_by", "经办人员", "staff user", f.submitted_by))
+        problems.append(unknown(f"{path}.submitted_by", "经办人员", "staff user", f.submitted_by))
     submitted = f.submitted_at or now
     last = submitted
     for k, m in enumerate(f.materials):
@@ -187,7 +183,7 @@ def _check_filing(
         last = max(last, m.uploaded_at or submitted)
     if f.decision is not None:
         if f.decision.decided_by and f.decision.decided_by not in staff:
-            problems.append(_unknown(f"{path}.decision.decided_by", "经办人员", "staff user", f.decision.decided_by))
+            problems.append(unknown(f"{path}.decision.decided_by", "经办人员", "staff user", f.decision.decided_by))
         if f.decision.decided_at is not None and f.decision.decided_at < last:
             problems.append(
                 Problem(
@@ -199,7 +195,7 @@ def _check_filing(
     return problems
 
 
-def _read_file(base: Path, name: str, path: str, files: dict[str, bytes], problems: list[Problem]) -> None:
+def read_file(base: Path, name: str, path: str, files: dict[str, bytes], problems: list[Problem]) -> None:
     target = base / name
     try:
         files[path] = target.read_bytes()
@@ -219,6 +215,7 @@ class Skips:
     credentials: set[int] = field(default_factory=set)
     catalogues: set[int] = field(default_factory=set)
     filings: set[int] = field(default_factory=set)
+    claims: dict[int, str] = field(default_factory=dict)  # entry → the claim that already has its request_id
 
 
 def filing_exists(session: Session, f: ScenarioFiling) -> str | None:

@@ -18,7 +18,16 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from yaml.constructor import ConstructorError
 
 from yidi.core.certno import validate_certno
@@ -27,9 +36,12 @@ from yidi.core.errors import YidiError
 from yidi.core.money import parse_amount
 from yidi.core.principal import Role
 from yidi.filing.rules import Basis, Channel, Subtype
+from yidi.parameters.policy import ClaimCare, MaterialKind
 from yidi.people.schemas import InsuranceIn, PersonIn
+from yidi.reference.models import SettlementLevel
 from yidi.reference.rules import divisions
 from yidi.reference.schemas import InstitutionIn
+from yidi.reimbursement.inputs import MAX_DIAGNOSES, MAX_INVOICES, MAX_LINES, MAX_MATERIALS, MAX_VISITS
 from yidi.scenario.errors import Bilingual, Problem
 from yidi.security.service import check_password_rules
 from yidi.security.signing import Scheme
@@ -302,6 +314,158 @@ class ScenarioFiling(_Strict):
     decision: ScenarioDecision | None = None
 
 
+# -- claims (手工报销) ----------------------------------------------------------------------------------------
+# The shapes only: every value is then read by the claims module's own readers (reimbursement.inputs and
+# .feelist) in step 2, at the claim's time, so a scenario claim obeys exactly the rules of the API.
+
+
+class ClaimChannel(StrEnum):
+    ONLINE = "online"  # the person themself
+    COUNTER = "counter"  # agency staff for them
+
+
+class ClaimAction(StrEnum):
+    APPROVE = "approve"
+    RETURN = "return"  # for materials
+    REFUSE = "refuse"
+
+
+def _division(code: str | None) -> str | None:
+    if code is not None and divisions().get(code) is None:
+        raise Bilingual(f"{code}不是区划代码", f"{code} is not a division code")
+    return code
+
+
+class ScenarioPayee(_Strict):
+    payee_name: str | None = Field(None, max_length=50)  # default: the person's name
+    bank_name: str = Field(max_length=100)
+    bank_account: str = Field(max_length=40)  # 10–30 digits; spaces and dashes are dropped
+
+
+class ScenarioDiagnosis(_Strict):
+    diag_code: str = Field(max_length=20)
+    diag_name: str = Field(max_length=300)
+    maindiag_flag: bool = False
+
+
+class ScenarioInvoice(_Strict):
+    invono: str = Field(max_length=40)
+    invoice_date: dt.date
+    amount: str = Field(max_length=40)  # yuan, exact (text: numbers are never floats here)
+
+
+class ScenarioLine(_Strict):
+    feedetl_sn: str = Field(max_length=30)
+    med_list_codg: str = Field(max_length=50)
+    medins_list_codg: str = Field(max_length=150)
+    medins_list_name: str | None = Field(None, max_length=200)
+    fee_ocur_time: str = Field(max_length=35)  # yyyy-MM-dd HH:mm:ss, Beijing time unless an offset is given
+    cnt: str = Field(max_length=40)
+    pric: str = Field(max_length=40)
+    det_item_fee_sumamt: str = Field(max_length=40)
+
+
+class ScenarioVisit(_Strict):
+    fixmedins_code: str | None = Field(None, pattern=INSTITUTION_CODE)  # a designated institution
+    institution_name: str | None = Field(None, max_length=100)  # or one outside the network: name, region, level
+    institution_region: Annotated[str | None, AfterValidator(_division)] = Field(None, pattern=r"^[0-9]{6}$")
+    institution_level: SettlementLevel | None = None
+    care: ClaimCare
+    med_type: str = Field(max_length=6)
+    begndate: dt.date
+    enddate: dt.date
+    dise_codg: str | None = Field(None, pattern=DISEASE)
+    diagnoses: list[ScenarioDiagnosis] = Field(min_length=1, max_length=MAX_DIAGNOSES)
+    injury: bool = False
+    invoices: list[ScenarioInvoice] = Field(default_factory=list, max_length=MAX_INVOICES)
+    lines: list[ScenarioLine] | None = Field(None, max_length=MAX_LINES)  # typed in, or:
+    fee_list: str | None = Field(None, min_length=1, max_length=500)  # .csv or .xlsx, relative to the scenario
+
+    @field_validator("fee_list")
+    @classmethod
+    def _suffix(cls, value: str | None) -> str | None:
+        if value is not None and not value.lower().endswith((".csv", ".xlsx")):
+            raise Bilingual("费用明细文件须为 .csv 或 .xlsx", "a fee list is .csv or .xlsx")
+        return value
+
+    @model_validator(mode="after")
+    def _one_place_one_source(self) -> ScenarioVisit:
+        outside = (self.institution_name, self.institution_region, self.institution_level)
+        if self.fixmedins_code is not None and any(x is not None for x in outside):
+            raise Bilingual(
+                "fixmedins_code 与 institution_name/institution_region/institution_level 只能填其一",
+                "give fixmedins_code or institution_name, institution_region and institution_level, not both",
+            )
+        if self.fixmedins_code is None and any(x is None for x in outside):
+            raise Bilingual(
+                "网外机构须填写 institution_name、institution_region 和 institution_level（或填写 fixmedins_code）",
+                "an institution outside the network needs institution_name, institution_region and "
+                "institution_level (or give fixmedins_code)",
+            )
+        if self.lines is not None and self.fee_list is not None:
+            raise Bilingual("lines 与 fee_list 只能填其一", "give lines or fee_list, not both")
+        return self
+
+
+class ScenarioClaimMaterial(_Strict):
+    kind: MaterialKind
+    file: str = Field(min_length=1, max_length=500)  # PDF, PNG or JPEG, relative to the scenario file
+
+
+class ScenarioExclusion(_Strict):
+    visit: int = Field(ge=0, lt=MAX_VISITS)  # the visit's index in the claim's `visits` (0: the first)
+    feedetl_sn: str = Field(min_length=1, max_length=30)
+    reason: str = Field(min_length=1, max_length=300)  # the person reads it
+
+
+class ScenarioClaimDecision(_Strict):
+    action: ClaimAction
+    by: str | None = Field(None, min_length=1, max_length=50)  # a staff username; default: the loader
+    at: Moment | None = None  # default: the claim's submitted_at
+    reason: str | None = Field(None, min_length=1, max_length=500)
+    exclusions: list[ScenarioExclusion] = Field(default_factory=list)  # approve only
+    materials_requested: list[MaterialKind] = Field(default_factory=list)  # return only
+
+    @model_validator(mode="after")
+    def _fits_the_action(self) -> ScenarioClaimDecision:
+        if self.action is not ClaimAction.APPROVE and self.reason is None:
+            raise Bilingual("退回或不予报销须填写原因（reason）", "a reason is required to return or refuse")
+        if self.exclusions and self.action is not ClaimAction.APPROVE:
+            raise Bilingual("只有审核通过时才能剔除明细（exclusions）", "exclusions go with approve only")
+        if self.materials_requested and self.action is not ClaimAction.RETURN:
+            raise Bilingual(
+                "只有退回时才能要求补充材料（materials_requested）", "materials_requested goes with return only"
+            )
+        return self
+
+
+class ScenarioClaim(_Strict):
+    psn_no: str = Field(pattern=PSN_NO)
+    insutype: str = Field(pattern=r"^3[0-9]{2}$")
+    channel: ClaimChannel
+    submitted_by: str | None = Field(None, min_length=1, max_length=50)  # counter: a staff username
+    request_id: str | None = Field(None, min_length=1, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z._\-/]*$")
+    payee: ScenarioPayee
+    visits: list[ScenarioVisit] = Field(min_length=1, max_length=MAX_VISITS)
+    materials: list[ScenarioClaimMaterial] = Field(default_factory=list, max_length=MAX_MATERIALS)
+    submitted_at: Moment | None = None  # drafted, papers uploaded and submitted then; default: the `now` of the load
+    submit: bool = True  # false: left a draft
+    decision: ScenarioClaimDecision | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ScenarioClaim:
+        if self.channel is ClaimChannel.ONLINE and self.submitted_by is not None:
+            raise Bilingual(
+                "网上申请由本人提交，不填 submitted_by（柜台申请请写 channel: counter）",
+                "an online claim is the person's own: no submitted_by (write channel: counter for the counter)",
+            )
+        if self.decision is not None and not self.submit:
+            raise Bilingual(
+                "未提交（submit: false）的申请不能有审核决定", "a claim left a draft (submit: false) has no decision"
+            )
+        return self
+
+
 class OnConflict(StrEnum):
     ERROR = "error"
     SKIP = "skip"
@@ -316,3 +480,4 @@ class Scenario(_Strict):
     accounts: ScenarioAccounts = Field(default_factory=ScenarioAccounts)
     catalogues: list[ScenarioCatalogue] = Field(default_factory=list)
     filings: list[ScenarioFiling] = Field(default_factory=list)
+    claims: list[ScenarioClaim] = Field(default_factory=list)

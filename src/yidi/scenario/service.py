@@ -1,15 +1,17 @@
-"""Load a scenario: institutions, persons, sign-in, catalogues and filings from one YAML document.
+"""Load a scenario: institutions, persons, sign-in, catalogues, filings and claims from one YAML document.
 
 `load_scenario` works in the caller's transaction and inside a savepoint of its own: either every entry is
 written or, on any error, nothing is. It runs in four steps, and the first three write nothing:
 
 1. read and validate the document (`schema.py`): syntax, unknown keys, values, reference data;
 2. check what the entries point at: duplicates inside the file, disease codes, persons, institutions and staff
-   named by filings and credentials, the files named by catalogues and materials;
+   named by filings, claims and credentials, the files named by catalogues, materials and fee lists; and every
+   claim's values, read by the claims module's readers at the claim's time (`claims.py`);
 3. look for rows that already exist (refused, or skipped with `on_conflict: skip`);
 4. write through the production use cases — `add_institution`, `add_person`, `set_person_password`,
-   `add_staff`, `add_credential`, `import_catalog`, `submit`, `add_material`, `decide_review` — so every rule
-   applies exactly as it does for a real agency, hospital or insured person.
+   `add_staff`, `add_credential`, `import_catalog`, the filings' `submit`, `add_material`, `decide_review`, the
+   claims' `create_claim`, `import_fee_list`, `add_material`, `submit`, `take`, `approve`, `return_claim`,
+   `refuse` — so every rule applies exactly as it does for a real agency, hospital or insured person.
 """
 
 from __future__ import annotations
@@ -27,10 +29,14 @@ from sqlalchemy.orm import Session
 from yidi.catalog.service import import_catalog
 from yidi.core import audit
 from yidi.core.errors import YidiError
+from yidi.core.money import round_yuan
 from yidi.core.principal import FORBIDDEN, SYSTEM, Audience, Principal, Role
-from yidi.filing.service import SubmitRequest, add_material, decide_review, submit
-from yidi.people.service import add_person
+from yidi.filing.service import SubmitRequest, add_material, authorize_person_scope, decide_review, submit
+from yidi.people.service import add_person, get_person
 from yidi.reference.service import add_institution
+from yidi.reimbursement import drafts
+from yidi.reimbursement import service as claims_service
+from yidi.scenario import claims
 from yidi.scenario.checks import Skips, authorize, check_references, find_existing
 from yidi.scenario.errors import (
     CONFLICT,
@@ -41,7 +47,15 @@ from yidi.scenario.errors import (
     entry_failure,
     problems_of,
 )
-from yidi.scenario.schema import OnConflict, Scenario, ScenarioFiling, read_yaml
+from yidi.scenario.schema import (
+    ClaimAction,
+    ClaimChannel,
+    OnConflict,
+    Scenario,
+    ScenarioClaim,
+    ScenarioFiling,
+    read_yaml,
+)
 from yidi.security.models import StaffUser
 from yidi.security.service import add_credential, add_staff, set_person_password
 
@@ -57,9 +71,20 @@ class FilingOutcome:
     status: str  # the filing's status after the load, or "skipped"
 
 
+@dataclass(frozen=True)
+class ClaimOutcome:
+    entry: str  # claims[i]
+    psn_no: str
+    claim_id: str  # skipped: the claim that already has the entry's request_id
+    status: str  # the claim's status after the load, or "skipped"
+    fund_pay_sumamt: str | None  # approved: two-decimal text; otherwise None
+    paid_directly: str | None
+    payable: str | None
+
+
 @dataclass
 class ScenarioReport:
-    """What a load did: counts per kind of entry, and each filing with its id and status."""
+    """What a load did: counts per kind of entry, each filing and each claim with its id and status."""
 
     name: str | None
     source: str
@@ -77,7 +102,10 @@ class ScenarioReport:
     catalogue_items_added: int = 0
     filings_added: int = 0
     filings_skipped: int = 0
+    claims_added: int = 0
+    claims_skipped: int = 0
     filings: list[FilingOutcome] = field(default_factory=list)
+    claims: list[ClaimOutcome] = field(default_factory=list)
 
     @property
     def written(self) -> bool:
@@ -90,6 +118,7 @@ class ScenarioReport:
                 self.credentials_added,
                 self.catalogues_imported,
                 self.filings_added,
+                self.claims_added,
             )
         )
 
@@ -97,7 +126,13 @@ class ScenarioReport:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
 
     def as_dict(self) -> dict[str, object]:
-        return {"name": self.name, "source": self.source, **self.counts(), "filings": [asdict(f) for f in self.filings]}
+        return {
+            "name": self.name,
+            "source": self.source,
+            **self.counts(),
+            "filings": [asdict(f) for f in self.filings],
+            "claims": [asdict(c) for c in self.claims],
+        }
 
 
 # -- reading --------------------------------------------------------------------------------------------
@@ -217,6 +252,8 @@ class _Run:
             r.catalogue_items_added += imported.added
         for i, f in enumerate(sc.filings):
             self._filing(i, f)
+        for i, claim in enumerate(sc.claims):  # after the filings: a claim's category follows the filings in force
+            self._claim(i, claim)
         if r.written:
             audit.record(
                 s,
@@ -288,6 +325,62 @@ class _Run:
         r.filings_added += 1
         r.filings.append(FilingOutcome(path, f.psn_no, f.subtype.value, filing.id, filing.status))
 
+    def _claim(self, i: int, c: ScenarioClaim) -> None:
+        """Draft (with the typed lines), import the fee lists, upload the papers, submit, then decide: each step
+        through the claims module's use cases at the claim's own time."""
+        path, s, r = f"claims[{i}]", self.session, self.report
+        if i in self.skips.claims:
+            r.claims_skipped += 1
+            r.claims.append(ClaimOutcome(path, c.psn_no, self.skips.claims[i], "skipped", None, None, None))
+            return
+        at = claims.claim_time(c, self.now)
+        by = self._claim_submitter(path, c)
+        with self.entry(path):
+            claim = drafts.create_claim(s, by, c.psn_no, claims.claim_data(c), at)
+        for k, v in enumerate(c.visits):
+            if v.fee_list is not None:
+                content = self.files[f"{path}.visits[{k}].fee_list"]
+                with self.entry(f"{path}.visits[{k}].fee_list"):
+                    drafts.import_fee_list(s, by, claim.id, k + 1, Path(v.fee_list).name, content, at)
+        for k, m in enumerate(c.materials):
+            content = self.files[f"{path}.materials[{k}].file"]
+            with self.entry(f"{path}.materials[{k}]"):
+                drafts.add_material(s, by, claim.id, m.kind.value, Path(m.file).name, content, at)
+        if c.submit:
+            with self.entry(path):
+                claim = claims_service.submit(s, by, claim.id, at)
+        if c.decision is not None:
+            d = c.decision
+            decider = self.staff_principal(d.by, f"{path}.decision.by") if d.by else self.principal
+            when = d.at or at
+            with self.entry(f"{path}.decision"):
+                claims_service.take(s, decider, claim.id, when)
+                if d.action is ClaimAction.APPROVE:
+                    claim = claims_service.approve(s, decider, claim.id, claims.exclusions(c), when)
+                elif d.action is ClaimAction.RETURN:
+                    materials = [k.value for k in d.materials_requested]
+                    claim = claims_service.return_claim(s, decider, claim.id, d.reason or "", materials, when)
+                else:
+                    claim = claims_service.refuse(s, decider, claim.id, d.reason or "", when)
+        approved = claim.status == claims_service.APPROVED
+        amounts = [
+            str(round_yuan(x)) if approved and x is not None else None
+            for x in (claim.fund_pay_sumamt, claim.paid_directly, claim.payable)
+        ]
+        r.claims_added += 1
+        r.claims.append(ClaimOutcome(path, c.psn_no, claim.id, claim.status, *amounts))
+
+    def _claim_submitter(self, path: str, c: ScenarioClaim) -> Principal:
+        """Online: the person themself (the loader must be allowed to act for them); counter: the staff named, or
+        the loader when staff."""
+        if c.channel is ClaimChannel.ONLINE:
+            with self.entry(path):
+                authorize_person_scope(self.principal, get_person(self.session, c.psn_no))
+            return Principal(Audience.PERSON, c.psn_no)
+        if c.submitted_by is not None:
+            return self.staff_principal(c.submitted_by, f"{path}.submitted_by")
+        return self.principal
+
 
 # -- the use case ---------------------------------------------------------------------------------------
 
@@ -304,17 +397,21 @@ def load_scenario(
 
     `text_or_path`: a `Path`, or a `str` that names an existing file (no newline), or the YAML text itself.
     File names inside the scenario are relative to the scenario file's folder (for text: `base_dir`, else the
-    working directory). `now` stamps every row and is the default submission time of filings.
+    working directory). `now` stamps every row and is the default submission time of filings and claims.
     """
     text, base, source = _read_source(text_or_path, base_dir)
     sc = parse_scenario(text, source)
     authorize(principal, sc, source)
     problems, files = check_references(session, sc, base, now)
-    if problems:
-        raise ScenarioError(INVALID, source, problems)
+    claim_problems, claim_files = claims.check_claims(session, sc, base, now, principal)
+    if problems or claim_problems:
+        raise ScenarioError(INVALID, source, problems + claim_problems)
+    files |= claim_files
     skips, found, hard = find_existing(session, sc, files)
     if hard:
         raise ScenarioError(INVALID, source, hard)
+    skips.claims, claims_found = claims.existing_claims(session, enumerate(sc.claims), principal)
+    found += claims_found
     if found and sc.on_conflict is OnConflict.ERROR:
         raise ScenarioError(CONFLICT, source, found)
     report = ScenarioReport(sc.name, source)
