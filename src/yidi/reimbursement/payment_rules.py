@@ -30,12 +30,14 @@ class SourceKind(StrEnum):
 class ItemResult(StrEnum):
     PENDING = "pending"
     PAID = "paid"
-    FAILED = "failed"
+    FAILED = "failed"  # the transfer did not go through
+    RETURNED = "returned"  # 退票: the bank paid, then the money came back (account frozen, closed, …)
 
 
 class BatchStatus(StrEnum):
     EXPORTED = "exported"  # the transfer file exists; results are awaited
-    CLOSED = "closed"  # every item has a result
+    CLOSED = "closed"  # every item has a result (a transfer returned later is recorded on its item; the batch
+    # stays closed and its total stays what was sent: the claim or review it paid is taken by the next batch)
 
 
 KIND_LABELS = {SourceKind.CLAIM: "手工报销", SourceKind.REVIEW: "复核补差"}
@@ -54,6 +56,12 @@ P_REQUEST = ErrorKind(
     "P_REQUEST",
     "请求号“{request_id}”已用于区域{region}的支付批次{batch_id}",
     "request id '{request_id}' was already used for payment batch {batch_id} of region {region}",
+    409,
+)
+P_EXPORT = ErrorKind(
+    "P_EXPORT",
+    "支付批次{batch_id}没有待银行结果的转账，不再导出：{reason}",
+    "payment batch {batch_id} has no transfer awaiting the bank; no file is made: {reason}",
     409,
 )
 P_RESULTS = ErrorKind(
@@ -84,19 +92,47 @@ def _has_control(text: str) -> bool:
     return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
-def bank_details_problem(payee: str | None, bank: str | None, account: str | None) -> str | None:
-    """Why these details cannot go into a transfer file (None: they can)."""
-    for en, zh, value in (("payee", "收款人", payee), ("bank", "开户银行", bank), ("account", "账号", account)):
+# The columns that keep them (claim, settlement_review, payment_item): longer would not be stored whole.
+PAYEE_NAME_MAX, BANK_NAME_MAX, BANK_ACCOUNT_MAX = 50, 100, 40
+
+
+@dataclass(frozen=True)
+class BankDetailsFault:
+    """Why bank details cannot go into a transfer file: the field (payee_name, bank_name or bank_account, as the
+    APIs name them) and the problem ("english / 中文")."""
+
+    field: str
+    problem: str
+
+
+def bank_details_fault(payee: str | None, bank: str | None, account: str | None) -> BankDetailsFault | None:
+    """The one check of where money is sent to, wherever the details are given (a claim, a review's request,
+    decision or change of payee) and again when a batch takes them: None when they can go to the bank."""
+    named = (
+        ("payee_name", "payee", "收款人", payee, PAYEE_NAME_MAX),
+        ("bank_name", "bank", "开户银行", bank, BANK_NAME_MAX),
+        ("bank_account", "account", "账号", account, BANK_ACCOUNT_MAX),
+    )
+    for field, en, zh, value, longest in named:
         if value is None or not value.strip():
-            return f"{en} missing / 缺少{zh}"
+            return BankDetailsFault(field, f"{en} missing / 缺少{zh}")
         if _has_control(value):
-            return f"{en} holds a control character / {zh}含有控制字符"
+            return BankDetailsFault(field, f"{en} holds a control character / {zh}含有控制字符")
+        if len(value.strip()) > longest:
+            return BankDetailsFault(field, f"{en} longer than {longest} characters / {zh}超过{longest}个字符")
     assert payee is not None and bank is not None and account is not None  # checked above
-    if payee.strip().startswith(_FORMULA_START) or bank.strip().startswith(_FORMULA_START):
-        return "payee or bank starts with = + - @ / 收款人或开户银行以公式符号开头"
+    for field, value in (("payee_name", payee), ("bank_name", bank)):
+        if value.strip().startswith(_FORMULA_START):
+            return BankDetailsFault(field, "payee or bank starts with = + - @ / 收款人或开户银行以公式符号开头")
     if not _ACCOUNT_RE.fullmatch(normalise_account(account)):
-        return "account must be 8 to 32 digits / 账号应为8至32位数字"
+        return BankDetailsFault("bank_account", "account must be 8 to 32 digits / 账号应为8至32位数字")
     return None
+
+
+def bank_details_problem(payee: str | None, bank: str | None, account: str | None) -> str | None:
+    """Why these details cannot go into a transfer file (None: they can): `bank_details_fault`'s problem."""
+    fault = bank_details_fault(payee, bank, account)
+    return None if fault is None else fault.problem
 
 
 def mask_account(account: str) -> str:
@@ -105,6 +141,16 @@ def mask_account(account: str) -> str:
     if len(digits) <= 8:
         return "*" * max(len(digits) - 4, 0) + digits[-4:]
     return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
+
+
+# A run of digits, maybe grouped by single spaces or hyphens as people type accounts.
+_DIGIT_RUN_RE = re.compile(r"[0-9](?:[ -]?[0-9]){7,}", re.ASCII)
+
+
+def mask_digit_runs(text: str) -> str:
+    """Every run of eight or more digits masked as an account is (`mask_account`): a bank's reason that quotes the
+    account, kept for the person to read and written to audit rows, does not carry it in full."""
+    return _DIGIT_RUN_RE.sub(lambda m: mask_account(m.group()), text)
 
 
 def amount_text(amount: Decimal) -> str:
@@ -236,6 +282,7 @@ class ItemFacts:
     paid_on: dt.date | None
     source_status: str
     source_ready: bool  # the claim is approved / the review decided: a result may still be recorded
+    source_paid: bool = False  # the claim / review is paid: a paid transfer may still come back (退票)
 
 
 @dataclass(frozen=True)
@@ -272,13 +319,26 @@ class ResultsRefused(YidiError):
 
 
 PAID_WORDS = {"paid", "成功", "支付成功", "已支付"}
-FAILED_WORDS = {"failed", "失败", "支付失败", "退回"}
+FAILED_WORDS = {"failed", "失败", "支付失败"}
+RETURNED_WORDS = {"returned", "退票", "已退票", "退汇"}
+# "Sent back": a transfer that did not go through (failed), or, of one recorded paid, the money come back (returned).
+SENT_BACK_WORDS = {"退回", "已退回"}
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d")
 
 
-def parse_result_word(text: str) -> ItemResult | None:
+def parse_result_word(text: str, recorded: ItemResult | None = None) -> ItemResult | None:
+    """The result a word names; "退回" (sent back) names a failure, or a return of an item `recorded` paid."""
     word = text.strip().lower()
-    return ItemResult.PAID if word in PAID_WORDS else ItemResult.FAILED if word in FAILED_WORDS else None
+    if word in SENT_BACK_WORDS:
+        return ItemResult.RETURNED if recorded in (ItemResult.PAID, ItemResult.RETURNED) else ItemResult.FAILED
+    for result, words in (
+        (ItemResult.PAID, PAID_WORDS),
+        (ItemResult.FAILED, FAILED_WORDS),
+        (ItemResult.RETURNED, RETURNED_WORDS),
+    ):
+        if word in words:
+            return result
+    return None
 
 
 def parse_bank_date(text: str) -> dt.date | None:
@@ -309,7 +369,8 @@ def decide_results(
 ) -> tuple[list[Decision], list[RowProblem]]:
     """Each row's decision, or every problem of every row. A paid result needs the bank's serial and value date
     (between the batch's day and today), a failed one a reason; a given amount must be the item's to the fen.
-    An item already decided takes the same result again (unchanged) but never a different one."""
+    An item already decided takes the same result again (unchanged) but never a different one, except that a paid
+    item may be returned (退票, with the bank's reason) while its claim or review is still paid."""
     by_id = {i.item_id: i for i in items}
     by_source = {i.source_id: i for i in items}
     decisions: list[Decision] = []
@@ -326,9 +387,9 @@ def decide_results(
             given = row.batch_id.strip() or "(blank)"
             check.refuse("batch", f"batch {given} is not this batch {batch_id} / 批次号与本批次不符")
         item = _identify(row, by_id, by_source, check)
-        result = parse_result_word(row.result or "")
+        result = parse_result_word(row.result or "", item.result if item is not None else None)
         if result is None:
-            check.refuse("result", "must be paid (成功) or failed (失败) / 结果应为成功或失败")
+            check.refuse("result", "must be paid (成功), failed (失败) or returned (退票) / 结果应为成功、失败或退票")
         if item is not None and not _blank(row.amount):
             assert row.amount is not None
             try:
@@ -354,7 +415,9 @@ def decide_results(
                 check.refuse("result", f"conflicts with row {earlier.row} for the same item / 与第{earlier.row}行冲突")
                 problems += check.problems
             continue
-        if item.result is not ItemResult.PENDING:
+        if result is ItemResult.RETURNED and item.result is not ItemResult.RETURNED:
+            _check_return(item, check)
+        elif item.result is not ItemResult.PENDING:
             recorded = Decision(0, item.item_id, item.result, item.bank_serial, item.paid_on, None, unchanged=True)
             if _same(recorded, decision):
                 decision = _replace_unchanged(decision)
@@ -377,6 +440,22 @@ def decide_results(
         seen[item.item_id] = decision
         decisions.append(decision)
     return decisions, problems
+
+
+def _check_return(item: ItemFacts, check: _RowCheck) -> None:
+    """A return (退票) is of a transfer recorded paid, whose claim or review is still paid."""
+    if item.result is not ItemResult.PAID:
+        check.refuse(
+            "result",
+            f"item {item.item_id} is {item.result.value}: only a paid transfer comes back; one that did not go "
+            "through is failed (失败) / 仅已支付的转账可记为退票，未成功的请记为失败",
+        )
+    elif not item.source_paid:
+        check.refuse(
+            "item",
+            f"{item.source_kind.value} {item.source_id} is {item.source_status}, the return cannot be recorded / "
+            f"单据状态为{item.source_status}，不能记录退票",
+        )
 
 
 def _identify(
@@ -434,14 +513,19 @@ def _details(
         reason = None  # a paid transfer has no failure reason
     elif result is ItemResult.FAILED and reason is None:
         check.refuse("reason", "a failed payment needs the reason the bank gave / 支付失败须填写原因")
+    elif result is ItemResult.RETURNED:
+        if reason is None:
+            check.refuse("reason", "a returned transfer needs the reason the bank gave / 退票须填写原因")
+        serial = None  # the item keeps the serial and value date of the transfer that came back
     return serial, paid_on, reason
 
 
 def _same(recorded: Decision, given: Decision) -> bool:
-    """The same result: paid with the same serial and value date, or failed (whatever words the reason takes)."""
+    """The same result: paid with the same serial and value date, or failed or returned (whatever words the reason
+    takes)."""
     if recorded.result is not given.result:
         return False
-    return given.result is ItemResult.FAILED or (
+    return given.result in (ItemResult.FAILED, ItemResult.RETURNED) or (
         recorded.bank_serial == given.bank_serial and recorded.paid_on == given.paid_on
     )
 
