@@ -25,10 +25,9 @@ from yidi.core.errors import YidiError
 from yidi.core.principal import SYSTEM, Audience, Principal
 from yidi.demo.service import load_demo
 from yidi.reimbursement import payment_files, payments
+from yidi.reimbursement.bank_files import HEADERS, BankLine, parse_results_csv, xlsx_file
 from yidi.reimbursement.models import Claim, PaymentItem, SettlementReview
 from yidi.reimbursement.payment_rules import (
-    HEADERS,
-    BankLine,
     ItemFacts,
     ItemResult,
     ResultRow,
@@ -37,8 +36,6 @@ from yidi.reimbursement.payment_rules import (
     bank_details_problem,
     decide_results,
     mask_account,
-    parse_results_csv,
-    xlsx_file,
 )
 
 from .payments_support import (

@@ -18,17 +18,10 @@ from sqlalchemy.orm import Session
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import YidiError
 from yidi.core.principal import Principal
+from yidi.reimbursement.bank_files import BankLine, csv_file, total_of, xlsx_file
 from yidi.reimbursement.models import PaymentBatch
 from yidi.reimbursement.payment_audit import Act
-from yidi.reimbursement.payment_rules import (
-    P_EXPORT,
-    BankLine,
-    ItemResult,
-    SourceKind,
-    csv_file,
-    total_of,
-    xlsx_file,
-)
+from yidi.reimbursement.payment_rules import P_EXPORT, ItemResult, SourceKind
 from yidi.reimbursement.payments import load_batch, require_payer
 
 

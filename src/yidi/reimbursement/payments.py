@@ -34,6 +34,7 @@ from yidi.core.errors import INVALID_FIELD, NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.principal import FORBIDDEN, Audience, Principal, Role
 from yidi.reimbursement import review_payments
+from yidi.reimbursement.bank_files import parse_results_csv
 from yidi.reimbursement.models import Claim, PaymentBatch, PaymentItem, SettlementReview
 from yidi.reimbursement.payment_audit import (
     Act,
@@ -62,7 +63,6 @@ from yidi.reimbursement.payment_rules import (
     mask_account,
     mask_digit_runs,
     normalise_account,
-    parse_results_csv,
 )
 
 log = logging.getLogger("yidi.reimbursement.payments")
