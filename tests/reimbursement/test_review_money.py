@@ -232,17 +232,16 @@ def test_a_recovery_is_recovered_in_cash_and_the_account_is_not_touched(db: Data
 
 
 def test_the_shares_always_add_up() -> None:
-    """`personal_shares` over differences up to the whole personal part, with and without cash paid."""
+    """`personal_shares` over differences from a recovery up to the whole personal part, with and without cash
+    paid: cash is refunded first, the account never goes below zero, the shares are the new personal part."""
     for acct, cash in ((D("2300.00"), D("645.00")), (D("845.00"), D("0.00")), (D("0.00"), D("1100.00"))):
         before = review_rules.Totals(acct + cash + D("255.00"), D("255.00"), acct + cash, acct, cash)
-        for difference in (D("-30.00"), D("0.01"), cash, cash + D("0.01"), acct + cash):
-            if cash + D("0.01") > acct + cash and difference == cash + D("0.01"):
-                continue
+        for difference in {D("-30.00"), D("0.01"), cash, min(cash + D("0.01"), acct + cash), acct + cash}:
             shares = review_rules.personal_shares(difference, before)
             assert shares.acct_pay + shares.psn_cash_pay == acct + cash - difference
-            assert shares.account_credit >= 0 and shares.acct_pay >= 0
             assert shares.cash + shares.account_credit == difference
-            assert shares.cash <= max(cash, D(0)) or difference < 0
+            assert shares.account_credit >= 0 and shares.acct_pay >= 0
+            assert shares.cash == (min(difference, cash) if difference > 0 else difference)
 
 
 # -- paid by the bank only ----------------------------------------------------------------------------------------

@@ -443,6 +443,7 @@ def test_review_end_to_end_over_http(client: TestClient, db: Database) -> None:
         "255.00",
     )
     assert shown["increments"] == {"basic.fund": "170.00", "outpatient.fund": "170.00"}
+    assert (shown["cash"], shown["account_credit"]) == ("170.00", "0.00")  # all of it refunds cash paid
     elsewhere = client.post(f"/api/v1/staff/reviews/{rid}/decide", headers=beijing, json=correction)
     assert elsewhere.status_code == 403
     decided = client.post(

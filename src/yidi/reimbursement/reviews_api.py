@@ -123,6 +123,8 @@ class PreviewOut(BaseModel):
     difference: Decimal
     outcome: str
     increments: dict[str, str]
+    account_credit: Decimal  # of a difference: credited back to the personal account at the decision
+    cash: Decimal  # paid to the person by bank (> 0) or recovered from them (< 0)
 
 
 def out(review: SettlementReview) -> ReviewOut:
@@ -252,6 +254,8 @@ def preview_review(session: Uow, principal: CurrentPrincipal, review_id: ReviewI
         difference=r.difference,
         outcome=r.outcome.value,
         increments={k: str(v) for k, v in r.increments.items()},
+        account_credit=r.shares.account_credit,
+        cash=r.shares.cash,
     )
 
 
