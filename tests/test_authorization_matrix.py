@@ -361,6 +361,21 @@ MATRIX: list[tuple[str, str, str, dict[str, Any] | None, dict[str, int | str]]] 
             ("refuse", {"reason": "x"}),
         )
     ),
+    # A difference not yet paid goes to another account: the person (their own) or staff of the insured region.
+    (
+        "POST",
+        "/api/v1/reviews/{review_id}/payee",
+        f"/api/v1/reviews/{NO_REVIEW}/payee",
+        {"payee_name": "某", "bank_name": "银行", "bank_account": "62220200000000001"},
+        PERSON_ONLY | {"person": "E_NOT_FOUND"},
+    ),
+    (
+        "POST",
+        "/api/v1/staff/reviews/{review_id}/payee",
+        f"/api/v1/staff/reviews/{NO_REVIEW}/payee",
+        {"payee_name": "某", "bank_name": "银行", "bank_account": "62220200000000001"},
+        OWN_STAFF | dict.fromkeys(("staff_411100", "clearing_411100", "staff_110000"), "E_NOT_FOUND"),
+    ),
     (
         "POST",
         "/api/v1/staff/reviews/{review_id}/recovered",

@@ -18,6 +18,9 @@ from yidi.filing import service as filing
 from yidi.filing.rules import Basis, Channel, Status, Subtype
 from yidi.gateway.client import MsgIdGenerator
 from yidi.gateway.service import handle
+from yidi.reimbursement import payments
+from yidi.reimbursement.models import SettlementReview
+from yidi.reimbursement.payment_rules import ResultRow
 from yidi.settlement.models import Accumulator
 from yidi.settlement.service import MONEY_FIELDS
 
@@ -221,3 +224,18 @@ def accumulators(db: Database, psn_no: str = PSN) -> dict[str, int]:
     with db.read_only() as s:
         rows = s.scalars(select(Accumulator).where(Accumulator.psn_no == psn_no))
         return {a.key: a.value for a in rows if a.value}
+
+
+def pay(db: Database, review_id: str, serial: str, when: dt.datetime = NOW) -> SettlementReview:
+    """Pay a decided difference as the agency does: a payment batch of the region, the bank's result recorded paid
+    (the review's cash part is the batch's only transfer of it)."""
+    with db.unit_of_work() as s:
+        batch = payments.create_batch(s, CLERK, "411100", when, f"pay-{review_id[-12:]}-{serial}"[:40]).batch
+        item = next(i for i in batch.items if i.source_id == review_id)
+        row = ResultRow(1, item_id=str(item.id), result="paid", bank_serial=serial, paid_on=when.date().isoformat())
+        payments.record_results(s, CLERK, batch.id, [row], when)
+        s.flush()
+        review = s.get(SettlementReview, review_id)
+        assert review is not None
+        s.expunge(review)
+        return review

@@ -24,11 +24,10 @@ from yidi.core.db import Database
 from yidi.core.errors import YidiError
 from yidi.core.principal import SYSTEM, Audience, Principal
 from yidi.demo.service import load_demo
-from yidi.reimbursement import payments
+from yidi.reimbursement import payment_files, payments
+from yidi.reimbursement.bank_files import HEADERS, BankLine, parse_results_csv, xlsx_file
 from yidi.reimbursement.models import Claim, PaymentItem, SettlementReview
 from yidi.reimbursement.payment_rules import (
-    HEADERS,
-    BankLine,
     ItemFacts,
     ItemResult,
     ResultRow,
@@ -37,8 +36,6 @@ from yidi.reimbursement.payment_rules import (
     bank_details_problem,
     decide_results,
     mask_account,
-    parse_results_csv,
-    xlsx_file,
 )
 
 from .payments_support import (
@@ -138,8 +135,8 @@ def test_batch_takes_what_is_due_and_exports_csv_and_xlsx_to_the_fen(demo: Datab
     assert by_source[b].bank_account == "6222021234567890124"
     assert (status_of(demo, a), status_of(demo, c)) == ("approved", "paid")
     with demo.unit_of_work() as s:
-        name, content = payments.export_file(s, CLEARING, batch.id, "csv", NOW)
-        xname, xcontent = payments.export_file(s, CLEARING, batch.id, "xlsx", NOW)
+        name, content = payment_files.export_file(s, CLEARING, batch.id, "csv", NOW)
+        xname, xcontent = payment_files.export_file(s, CLEARING, batch.id, "xlsx", NOW)
     assert (name, xname) == (f"payment-batch-{batch.id}.csv", f"payment-batch-{batch.id}.xlsx")
     rows = read_csv(content)
     assert rows[0] == ["收款人", "开户银行", "账号", "金额", "单据号", "类型", "批次"]
@@ -292,7 +289,7 @@ def test_a_results_file_with_a_bad_row_records_nothing_then_the_corrected_file_r
         a, b = claim(s, lh(1), "300.00").id, claim(s, lh(2), "45.45", payee="李某乙").id
     batch = make(demo, "file").batch
     with demo.unit_of_work() as s:
-        _, exported = payments.export_file(s, CLEARING, batch.id, "csv", NOW)
+        _, exported = payment_files.export_file(s, CLEARING, batch.id, "csv", NOW)
     lines = read_csv(exported)
     # The exported file with the bank's columns added is a results file (its 金额 is checked, 账号 ignored).
     header = [*lines[0], "结果", "银行流水号", "支付日期", "原因"]
@@ -436,16 +433,16 @@ def test_only_financial_staff_of_the_region_pay(demo: Database) -> None:
     for who in (REVIEWER, CLEARING_BJ, person(lh(1))):
         with demo.unit_of_work() as s:
             with pytest.raises(YidiError, match="E_FORBIDDEN"):
-                payments.show_batch(s, who, batch.id)
+                payment_files.show_batch(s, who, batch.id)
             with pytest.raises(YidiError, match="E_FORBIDDEN"):
-                payments.export_file(s, who, batch.id, "csv", NOW)
+                payment_files.export_file(s, who, batch.id, "csv", NOW)
             with pytest.raises(YidiError, match="E_FORBIDDEN"):
                 payments.record_results(s, who, batch.id, [paid(1, a, "S")], NOW)
             with pytest.raises(YidiError, match="E_FORBIDDEN"):
-                payments.list_batches(s, who, LH, None, 10, 0)
+                payment_files.list_batches(s, who, LH, None, 10, 0)
     with demo.read_only() as s:
-        assert [b.id for b in payments.list_batches(s, CLEARING, None, None, 10, 0)] == [batch.id]
-        assert payments.list_batches(s, ADMIN, BJ, None, 10, 0) == []
+        assert [b.id for b in payment_files.list_batches(s, CLEARING, None, None, 10, 0)] == [batch.id]
+        assert payment_files.list_batches(s, ADMIN, BJ, None, 10, 0) == []
     assert status_of(demo, a) == "approved"
 
 

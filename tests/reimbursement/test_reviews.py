@@ -49,6 +49,7 @@ from .reviews_support import (
     accumulators,
     file,
     load,
+    pay,
     person,
 )
 
@@ -176,71 +177,13 @@ def test_unfiled_settlement_whose_filing_should_have_applied(db: Database) -> No
     assert accumulators(db, wuhan) == {"outpatient.deductible": 60000, "outpatient.fund": 84000, "basic.fund": 84000}
 
 
-def test_line_wrongly_classed_and_the_account_payment_kept(db: Database) -> None:
-    """维生素C settled as 丙类 (wholly self-paid) was 乙类 with a 10 % first self-pay share; the person paid the
-    personal part from the account (balance 2,300.00 ≥ 845.00).
-    Recomputed: 维生素C first self-pay 10.00, eligible 90.00; fund (1,090 − 150) × 0.30 = 282.00.
-    Difference 282.00 − 255.00 = 27.00. The account's payment of 845.00 stands (it is not credited back): the
-    27.00 is paid to the bank, so the recomputed cash share is 818.00 − 845.00 = −27.00."""
-    info = _settled(db, acct="1")
-    assert (info["acct_pay"], info["psn_cash_pay"], info["balc"]) == (D("845.00"), D("0.00"), D("1455.00"))
-    review_id = _request(db, info["setl_id"], reason="维生素C应为乙类")
-    corrections = {"line_classes": {VITAMIN_C: {"chrgitm_lv": "02", "selfpay_prop": "0.10"}}}
-    review = _decide(db, review_id, corrections)
-    assert (review.outcome, review.difference) == ("difference", D("27.00"))
-    split = review.recomputed
-    assert split is not None
-    assert (split["psn_part_amt"], split["acct_pay"], split["psn_cash_pay"]) == ("818.00", "845.00", "-27.00")
-    assert [d["fund_pay_type"] for d in split["setldetail"]] == ["310100", "310200"]
-    vitamin = split["lines"][1]
-    assert vitamin["original"] == {
-        "chrgitm_lv": "03",
-        "selfpay_prop": "1",
-        "fulamt_ownpay_amt": "100.00",
-        "overlmt_amt": "0.00",
-        "preselfpay_amt": "0.00",
-        "inscp_scp_amt": "0.00",
-    }
-    assert (vitamin["recomputed"]["chrgitm_lv"], vitamin["recomputed"]["preselfpay_amt"]) == ("02", "10.00")
-    assert vitamin["recomputed"]["inscp_scp_amt"] == "90.00"
-    assert accumulators(db)["outpatient.fund"] == 28200
-    with db.read_only() as s:
-        from yidi.people.models import Insurance
-
-        balance = s.scalar(select(Insurance.balc).where(Insurance.psn_no == PSN))
-        assert balance == D("1455.00")  # the account is not touched by the review
-
-
-def test_a_stay_at_a_wrongly_recorded_level(db: Database) -> None:
-    """漯河 employee and civil servant (not retired, account 4,100.00), long-term filing, a 2025 stay in 北京 of
-    10,000.00 (甲类), settled with the account at level 3: first-stay deductible 800.00, basic (10,000 − 800) ×
-    0.80 = 7,360.00, civil-servant subsidy (10,000 − 7,360) × 0.50 = 1,320.00, personal 1,320.00 from the account.
-    The hospital's 医保结算等级 was level 2 then: deductible 600.00, basic (10,000 − 600) × 0.85 = 7,990.00,
-    subsidy (10,000 − 7,990) × 0.50 = 1,005.00; fund 8,995.00 against 8,680.00: difference 315.00. The stay is
-    still counted once (the stays count does not move); the account's 1,320.00 stands, so cash is −315.00."""
-    load(db)
-    civil_servant = "41110000000000000011"
-    file(db, civil_servant, Subtype.RESETTLED_RETIREE, dt.date(2025, 6, 1))
-    lines = [(ACARBOSE, "10000.00", "4000", "2.5")]
-    info = Hospital(db).inpatient(civil_servant, "411102197810109217", "2025-06-05", "2025-06-10", lines, "ZY1")
-    assert (info["hifp_pay"], info["cvlserv_pay"], info["acct_pay"]) == (D("7360.00"), D("1320.00"), D("1320.00"))
-    review_id = _request(db, info["setl_id"], principal=person(civil_servant))
-    review = _decide(db, review_id, {"settlement_level": "level_2"})
-    assert (review.outcome, review.difference) == ("difference", D("315.00"))
-    split = review.recomputed
-    assert split is not None
-    assert (split["act_pay_dedc"], split["hifp_pay"], split["cvlserv_pay"]) == ("600.00", "7990.00", "1005.00")
-    assert (split["acct_pay"], split["psn_cash_pay"]) == ("1320.00", "-315.00")
-    assert review.increments == {"basic.fund": "630.00", "civil_servant.fund": "-315.00"}
-    assert accumulators(db, civil_servant) == {"inpatient.stays": 1, "basic.fund": 799000, "civil_servant.fund": 100500}
-
-
 def test_a_second_review_starts_where_the_first_ended(db: Database) -> None:
     """After the category review (425.00, 170.00 paid), the 维生素C class is corrected too: the category stays
     corrected and the difference is taken against 425.00, not the settlement's 255.00.
     (1,090 − 150) × 0.50 = 470.00; difference 470.00 − 425.00 = 45.00; fund accumulators 470.00."""
     info = _settled(db)
     first = _decide(db, _request(db, info["setl_id"]), {"category": "long_term"})
+    pay(db, first.id, "BANK-170")  # the 170.00 paid by a batch before the settlement is reviewed again
     second_id = _request(db, info["setl_id"], reason="维生素C应为乙类", request_id="again-1")
     corrections = {"line_classes": {VITAMIN_C: {"chrgitm_lv": "02", "selfpay_prop": "0.10"}}}
     second = _decide(db, second_id, corrections)
@@ -286,7 +229,10 @@ def test_no_change_closes_the_review(db: Database) -> None:
     )
     assert accumulators(db) == before
     with db.read_only() as s:
-        assert s.scalar(select(func.count()).select_from(SettlementAdjustment)) == 0
+        # Recorded all the same (the deductible it bears), but it does not stand against a cancellation.
+        adjustment = s.scalars(select(SettlementAdjustment)).one()
+        assert (adjustment.increments, adjustment.act_pay_dedc, adjustment.stands) == ({}, D("150.00"), False)
+        assert s.scalar(select(func.count()).select_from(SettlementAdjustment)) == 1
     assert Hospital(db).cancel(info)["infcode"] == 0  # nothing stands against the settlement
 
 
@@ -369,13 +315,13 @@ def test_request_rules_idempotency_one_open_review_and_due_date(db: Database) ->
 
 def test_access_another_person_staff_elsewhere_and_roles(db: Database) -> None:
     info = _settled(db)
-    with db.unit_of_work() as s, _refused("E_FORBIDDEN"):
+    with db.unit_of_work() as s, _refused("E_NOT_FOUND"):  # another person learns nothing of it
         reviews.request_review(s, person(OTHER_PSN), info["setl_id"], "not mine", None, None, NOW)
     with db.unit_of_work() as s, _refused("E_NOT_FOUND"):
         reviews.request_review(s, BEIJING_REVIEWER, info["setl_id"], "not our person", None, None, NOW)
     review_id = _request(db, info["setl_id"])
     with db.read_only() as s:
-        with _refused("E_FORBIDDEN"):
+        with _refused("E_NOT_FOUND"):
             reviews.detail(s, person(OTHER_PSN), review_id, NOW.date())
         with _refused("E_NOT_FOUND"):
             reviews.detail(s, BEIJING_REVIEWER, review_id, NOW.date())
@@ -432,8 +378,8 @@ def test_a_difference_needs_a_payee(db: Database) -> None:
     with db.unit_of_work() as s:
         review = reviews.decide(s, REVIEWER, review_id, {"category": "long_term"}, None, NOW, payee=PAYEE)
         assert (review.bank_account, review.difference) == ("6222020000000000123", D("170.00"))
-        paid = reviews.mark_paid(s, CLERK, review_id, "BANK0001", NOW)
-        assert paid.status == "paid"
+    paid = pay(db, review_id, "BANK0001")  # paid by a payment batch only
+    assert (paid.status, paid.settled_serial) == ("paid", "BANK0001")
 
 
 # -- over HTTP, with real sign-in ------------------------------------------------------------------------
@@ -472,11 +418,11 @@ def test_review_end_to_end_over_http(client: TestClient, db: Database) -> None:
     again = client.post(f"/api/v1/settlements/{first['setl_id']}/reviews", headers=me, json=body)
     assert again.status_code == 201 and again.json()["id"] == review["id"]  # a retry
     stranger = client.post(f"/api/v1/settlements/{first['setl_id']}/reviews", headers=other, json=body)
-    assert stranger.status_code == 403 and stranger.json()["code"] == "E_FORBIDDEN"
+    assert stranger.status_code == 404 and stranger.json()["code"] == "E_NOT_FOUND"
     rid = review["id"]
     assert [r["id"] for r in client.get("/api/v1/reviews", headers=me).json()] == [rid]
     assert client.get("/api/v1/reviews", headers=other).json() == []
-    assert client.get(f"/api/v1/reviews/{rid}", headers=other).json()["code"] == "E_FORBIDDEN"
+    assert client.get(f"/api/v1/reviews/{rid}", headers=other).json()["code"] == "E_NOT_FOUND"
     assert client.get(f"/api/v1/reviews/{rid}", headers=beijing).json()["code"] == "E_NOT_FOUND"
     queue = client.get("/api/v1/staff/reviews", headers=reviewer).json()
     assert [(r["id"], r["overdue"]) for r in queue] == [(rid, False)]
@@ -497,6 +443,7 @@ def test_review_end_to_end_over_http(client: TestClient, db: Database) -> None:
         "255.00",
     )
     assert shown["increments"] == {"basic.fund": "170.00", "outpatient.fund": "170.00"}
+    assert (shown["cash"], shown["account_credit"]) == ("170.00", "0.00")  # all of it refunds cash paid
     elsewhere = client.post(f"/api/v1/staff/reviews/{rid}/decide", headers=beijing, json=correction)
     assert elsewhere.status_code == 403
     decided = client.post(

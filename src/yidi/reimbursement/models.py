@@ -213,6 +213,9 @@ class SettlementReview(Base):
     bank_account: Mapped[str | None] = mapped_column(String(40))
     settled_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)  # paid or recovered
     settled_serial: Mapped[str | None] = mapped_column(String(60))  # the bank or recovery serial
+    # Of a difference: the part credited back to the personal account at the decision (the cash the person paid is
+    # refunded first, by bank; the rest was paid from the account and goes back to it). None: nothing credited.
+    account_credit: Mapped[Decimal | None] = mapped_column(Money)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
 
@@ -234,6 +237,7 @@ class PaymentBatch(Base):
     item_count: Mapped[int] = mapped_column(Integer)
     total: Mapped[Decimal] = mapped_column(Money)
     closed_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
+    export_count: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))  # files made so far
 
     items: Mapped[list[PaymentItem]] = relationship(
         back_populates="batch", cascade="all, delete-orphan", order_by="PaymentItem.id"
@@ -263,10 +267,10 @@ class PaymentItem(Base):
     bank_name: Mapped[str] = mapped_column(String(100))
     bank_account: Mapped[str] = mapped_column(String(40))
     amount: Mapped[Decimal] = mapped_column(Money)
-    result: Mapped[str] = mapped_column(String(8))  # pending | paid | failed
+    result: Mapped[str] = mapped_column(String(8))  # pending | paid | failed | returned (退票 after paid)
     bank_serial: Mapped[str | None] = mapped_column(String(60))
     result_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)  # when the result was recorded
-    result_note: Mapped[str | None] = mapped_column(String(300))  # why it failed, shown to the person
+    result_note: Mapped[str | None] = mapped_column(String(300))  # why it failed or came back, shown to the person
     paid_on: Mapped[dt.date | None] = mapped_column(Date)  # the bank's value date of a paid transfer
     recorded_by: Mapped[str | None] = mapped_column(String(50))
 

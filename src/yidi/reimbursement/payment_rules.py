@@ -1,5 +1,6 @@
-"""Pure rules of paying persons (no database, clock or HTTP): which bank details may go into a transfer file, the
-transfer file itself (CSV and XLSX from the same lines), and whether each result a bank sends back may be recorded.
+"""Pure rules of paying persons (no database, clock or HTTP): which bank details may go into a transfer file (one
+check wherever bank details are given: `bank_details_fault`), masking, and whether each result a bank sends back may
+be recorded (paid, failed, or returned after paid: 退票). The files themselves are `bank_files`.
 
 A batch pays approved claims (`payable`) and review differences (`difference`). The files carry the account in
 full (they go to the bank); everything else that leaves the platform (audit rows, logs, answers to anyone but the
@@ -8,11 +9,9 @@ person and their agency) carries `mask_account`.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -30,16 +29,16 @@ class SourceKind(StrEnum):
 class ItemResult(StrEnum):
     PENDING = "pending"
     PAID = "paid"
-    FAILED = "failed"
+    FAILED = "failed"  # the transfer did not go through
+    RETURNED = "returned"  # 退票: the bank paid, then the money came back (account frozen, closed, …)
 
 
 class BatchStatus(StrEnum):
     EXPORTED = "exported"  # the transfer file exists; results are awaited
-    CLOSED = "closed"  # every item has a result
+    CLOSED = "closed"  # every item has a result (a transfer returned later is recorded on its item; the batch
+    # stays closed and its total stays what was sent: the claim or review it paid is taken by the next batch)
 
 
-KIND_LABELS = {SourceKind.CLAIM: "手工报销", SourceKind.REVIEW: "复核补差"}
-HEADERS = ("收款人", "开户银行", "账号", "金额", "单据号", "类型", "批次")
 # Technical bounds, not policy: a bank's bulk transfer file takes a few thousand lines; what is left waits for the
 # next batch. A results submission names each item at most once or twice.
 MAX_ITEMS = 5000
@@ -54,6 +53,12 @@ P_REQUEST = ErrorKind(
     "P_REQUEST",
     "请求号“{request_id}”已用于区域{region}的支付批次{batch_id}",
     "request id '{request_id}' was already used for payment batch {batch_id} of region {region}",
+    409,
+)
+P_EXPORT = ErrorKind(
+    "P_EXPORT",
+    "支付批次{batch_id}没有待银行结果的转账，不再导出：{reason}",
+    "payment batch {batch_id} has no transfer awaiting the bank; no file is made: {reason}",
     409,
 )
 P_RESULTS = ErrorKind(
@@ -84,19 +89,47 @@ def _has_control(text: str) -> bool:
     return any(ord(c) < 32 or ord(c) == 127 for c in text)
 
 
-def bank_details_problem(payee: str | None, bank: str | None, account: str | None) -> str | None:
-    """Why these details cannot go into a transfer file (None: they can)."""
-    for en, zh, value in (("payee", "收款人", payee), ("bank", "开户银行", bank), ("account", "账号", account)):
+# The columns that keep them (claim, settlement_review, payment_item): longer would not be stored whole.
+PAYEE_NAME_MAX, BANK_NAME_MAX, BANK_ACCOUNT_MAX = 50, 100, 40
+
+
+@dataclass(frozen=True)
+class BankDetailsFault:
+    """Why bank details cannot go into a transfer file: the field (payee_name, bank_name or bank_account, as the
+    APIs name them) and the problem ("english / 中文")."""
+
+    field: str
+    problem: str
+
+
+def bank_details_fault(payee: str | None, bank: str | None, account: str | None) -> BankDetailsFault | None:
+    """The one check of where money is sent to, wherever the details are given (a claim, a review's request,
+    decision or change of payee) and again when a batch takes them: None when they can go to the bank."""
+    named = (
+        ("payee_name", "payee", "收款人", payee, PAYEE_NAME_MAX),
+        ("bank_name", "bank", "开户银行", bank, BANK_NAME_MAX),
+        ("bank_account", "account", "账号", account, BANK_ACCOUNT_MAX),
+    )
+    for field, en, zh, value, longest in named:
         if value is None or not value.strip():
-            return f"{en} missing / 缺少{zh}"
+            return BankDetailsFault(field, f"{en} missing / 缺少{zh}")
         if _has_control(value):
-            return f"{en} holds a control character / {zh}含有控制字符"
+            return BankDetailsFault(field, f"{en} holds a control character / {zh}含有控制字符")
+        if len(value.strip()) > longest:
+            return BankDetailsFault(field, f"{en} longer than {longest} characters / {zh}超过{longest}个字符")
     assert payee is not None and bank is not None and account is not None  # checked above
-    if payee.strip().startswith(_FORMULA_START) or bank.strip().startswith(_FORMULA_START):
-        return "payee or bank starts with = + - @ / 收款人或开户银行以公式符号开头"
+    for field, value in (("payee_name", payee), ("bank_name", bank)):
+        if value.strip().startswith(_FORMULA_START):
+            return BankDetailsFault(field, "payee or bank starts with = + - @ / 收款人或开户银行以公式符号开头")
     if not _ACCOUNT_RE.fullmatch(normalise_account(account)):
-        return "account must be 8 to 32 digits / 账号应为8至32位数字"
+        return BankDetailsFault("bank_account", "account must be 8 to 32 digits / 账号应为8至32位数字")
     return None
+
+
+def bank_details_problem(payee: str | None, bank: str | None, account: str | None) -> str | None:
+    """Why these details cannot go into a transfer file (None: they can): `bank_details_fault`'s problem."""
+    fault = bank_details_fault(payee, bank, account)
+    return None if fault is None else fault.problem
 
 
 def mask_account(account: str) -> str:
@@ -107,101 +140,25 @@ def mask_account(account: str) -> str:
     return digits[:4] + "*" * (len(digits) - 8) + digits[-4:]
 
 
+# A run of digits, maybe in groups of three or more split by a space or a hyphen as accounts are typed (a date
+# such as 2026-06-01 is not one run: its groups are shorter).
+_DIGIT_RUN_RE = re.compile(r"[0-9]{3,}(?:[ -][0-9]{3,})*", re.ASCII)
+
+
+def mask_digit_runs(text: str) -> str:
+    """Every run of eight or more digits masked as an account is (`mask_account`): a bank's reason that quotes the
+    account, kept for the person to read and written to audit rows, does not carry it in full."""
+
+    def masked(match: re.Match[str]) -> str:
+        run = match.group()
+        return mask_account(run) if len(normalise_account(run)) >= 8 else run
+
+    return _DIGIT_RUN_RE.sub(masked, text)
+
+
 def amount_text(amount: Decimal) -> str:
     """Exactly two decimals, no separators ("1234.50"); refuses anything that is not whole fen."""
     return format(from_fen(to_fen(amount)), "f")
-
-
-# -- the transfer file ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BankLine:
-    payee: str
-    bank: str
-    account: str  # in full: the file goes to the bank
-    amount: Decimal
-    source_id: str
-    kind: SourceKind
-    batch_id: str
-
-    def cells(self) -> tuple[str, str, str, str, str, str, str]:
-        return (
-            self.payee,
-            self.bank,
-            self.account,
-            amount_text(self.amount),
-            self.source_id,
-            KIND_LABELS[self.kind],
-            self.batch_id,
-        )
-
-
-def total_of(lines: Iterable[BankLine]) -> Decimal:
-    return sum((line.amount for line in lines), Decimal("0.00"))
-
-
-def csv_file(lines: Sequence[BankLine]) -> bytes:
-    """UTF-8 with a byte-order mark (Excel then reads the Chinese correctly), CRLF lines, a header, no total row
-    (a bank import takes every line as a transfer)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    writer.writerows(line.cells() for line in lines)
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def xlsx_file(lines: Sequence[BankLine], title: str) -> bytes:
-    """The same lines as `csv_file` with a title row, a styled and frozen header, amounts as numbers of exactly
-    their fen value (format 0.00) and a total row."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-
-    workbook = Workbook()
-    sheet = workbook.active
-    assert sheet is not None  # a new workbook has one sheet
-    sheet.title = "支付明细"
-    sheet.append([title])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(HEADERS))
-    sheet.cell(1, 1).font = Font(bold=True, size=14)
-    thin = Side(style="thin", color="999999")
-    for column, header in enumerate(HEADERS, start=1):
-        cell = sheet.cell(2, column, header)
-        cell.font = Font(bold=True)
-        cell.fill = PatternFill("solid", fgColor="DDEBF7")
-        cell.alignment = Alignment(horizontal="center")
-        cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
-    for row, line in enumerate(lines, start=3):
-        for column, value in enumerate(line.cells(), start=1):
-            if column == 4:
-                _amount_cell(sheet, row, column, line.amount)
-            else:
-                _text_cell(sheet, row, column, value)
-    total_row = len(lines) + 3
-    _text_cell(sheet, total_row, 1, f"合计（{len(lines)}笔）")
-    _amount_cell(sheet, total_row, 4, total_of(lines))
-    for column in range(1, len(HEADERS) + 1):
-        sheet.cell(total_row, column).font = Font(bold=True)
-    sheet.freeze_panes = "A3"
-    for letter, width in zip("ABCDEFG", (16, 28, 26, 14, 34, 12, 34), strict=True):
-        sheet.column_dimensions[letter].width = width
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _text_cell(sheet: Any, row: int, column: int, value: str) -> None:
-    cell = sheet.cell(row, column, value)
-    cell.data_type = "s"  # never a formula, whatever the text starts with
-    cell.number_format = "@"  # an account of 19 digits stays text, not 6.22E+18
-
-
-def _amount_cell(sheet: Any, row: int, column: int, amount: Decimal) -> None:
-    # openpyxl writes a number through float and "%.16g", which can turn 79811208.35 into 79811208.34999999.
-    # Given the exact text with the numeric type, it writes that text: the cell holds exactly the fen value.
-    cell = sheet.cell(row, column, amount_text(amount))
-    cell.data_type = "n"
-    cell.number_format = "0.00"
 
 
 # -- results sent back by the bank ------------------------------------------------------------------------------
@@ -236,6 +193,7 @@ class ItemFacts:
     paid_on: dt.date | None
     source_status: str
     source_ready: bool  # the claim is approved / the review decided: a result may still be recorded
+    source_paid: bool = False  # the claim / review is paid: a paid transfer may still come back (退票)
 
 
 @dataclass(frozen=True)
@@ -272,13 +230,26 @@ class ResultsRefused(YidiError):
 
 
 PAID_WORDS = {"paid", "成功", "支付成功", "已支付"}
-FAILED_WORDS = {"failed", "失败", "支付失败", "退回"}
+FAILED_WORDS = {"failed", "失败", "支付失败"}
+RETURNED_WORDS = {"returned", "退票", "已退票", "退汇"}
+# "Sent back": a transfer that did not go through (failed), or, of one recorded paid, the money come back (returned).
+SENT_BACK_WORDS = {"退回", "已退回"}
 _DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y/%m/%d")
 
 
-def parse_result_word(text: str) -> ItemResult | None:
+def parse_result_word(text: str, recorded: ItemResult | None = None) -> ItemResult | None:
+    """The result a word names; "退回" (sent back) names a failure, or a return of an item `recorded` paid."""
     word = text.strip().lower()
-    return ItemResult.PAID if word in PAID_WORDS else ItemResult.FAILED if word in FAILED_WORDS else None
+    if word in SENT_BACK_WORDS:
+        return ItemResult.RETURNED if recorded in (ItemResult.PAID, ItemResult.RETURNED) else ItemResult.FAILED
+    for result, words in (
+        (ItemResult.PAID, PAID_WORDS),
+        (ItemResult.FAILED, FAILED_WORDS),
+        (ItemResult.RETURNED, RETURNED_WORDS),
+    ):
+        if word in words:
+            return result
+    return None
 
 
 def parse_bank_date(text: str) -> dt.date | None:
@@ -309,7 +280,8 @@ def decide_results(
 ) -> tuple[list[Decision], list[RowProblem]]:
     """Each row's decision, or every problem of every row. A paid result needs the bank's serial and value date
     (between the batch's day and today), a failed one a reason; a given amount must be the item's to the fen.
-    An item already decided takes the same result again (unchanged) but never a different one."""
+    An item already decided takes the same result again (unchanged) but never a different one, except that a paid
+    item may be returned (退票, with the bank's reason) while its claim or review is still paid."""
     by_id = {i.item_id: i for i in items}
     by_source = {i.source_id: i for i in items}
     decisions: list[Decision] = []
@@ -326,9 +298,9 @@ def decide_results(
             given = row.batch_id.strip() or "(blank)"
             check.refuse("batch", f"batch {given} is not this batch {batch_id} / 批次号与本批次不符")
         item = _identify(row, by_id, by_source, check)
-        result = parse_result_word(row.result or "")
+        result = parse_result_word(row.result or "", item.result if item is not None else None)
         if result is None:
-            check.refuse("result", "must be paid (成功) or failed (失败) / 结果应为成功或失败")
+            check.refuse("result", "must be paid (成功), failed (失败) or returned (退票) / 结果应为成功、失败或退票")
         if item is not None and not _blank(row.amount):
             assert row.amount is not None
             try:
@@ -354,7 +326,9 @@ def decide_results(
                 check.refuse("result", f"conflicts with row {earlier.row} for the same item / 与第{earlier.row}行冲突")
                 problems += check.problems
             continue
-        if item.result is not ItemResult.PENDING:
+        if result is ItemResult.RETURNED and item.result is not ItemResult.RETURNED:
+            _check_return(item, check)
+        elif item.result is not ItemResult.PENDING:
             recorded = Decision(0, item.item_id, item.result, item.bank_serial, item.paid_on, None, unchanged=True)
             if _same(recorded, decision):
                 decision = _replace_unchanged(decision)
@@ -377,6 +351,22 @@ def decide_results(
         seen[item.item_id] = decision
         decisions.append(decision)
     return decisions, problems
+
+
+def _check_return(item: ItemFacts, check: _RowCheck) -> None:
+    """A return (退票) is of a transfer recorded paid, whose claim or review is still paid."""
+    if item.result is not ItemResult.PAID:
+        check.refuse(
+            "result",
+            f"item {item.item_id} is {item.result.value}: only a paid transfer comes back; one that did not go "
+            "through is failed (失败) / 仅已支付的转账可记为退票，未成功的请记为失败",
+        )
+    elif not item.source_paid:
+        check.refuse(
+            "item",
+            f"{item.source_kind.value} {item.source_id} is {item.source_status}, the return cannot be recorded / "
+            f"单据状态为{item.source_status}，不能记录退票",
+        )
 
 
 def _identify(
@@ -434,14 +424,19 @@ def _details(
         reason = None  # a paid transfer has no failure reason
     elif result is ItemResult.FAILED and reason is None:
         check.refuse("reason", "a failed payment needs the reason the bank gave / 支付失败须填写原因")
+    elif result is ItemResult.RETURNED:
+        if reason is None:
+            check.refuse("reason", "a returned transfer needs the reason the bank gave / 退票须填写原因")
+        serial = None  # the item keeps the serial and value date of the transfer that came back
     return serial, paid_on, reason
 
 
 def _same(recorded: Decision, given: Decision) -> bool:
-    """The same result: paid with the same serial and value date, or failed (whatever words the reason takes)."""
+    """The same result: paid with the same serial and value date, or failed or returned (whatever words the reason
+    takes)."""
     if recorded.result is not given.result:
         return False
-    return given.result is ItemResult.FAILED or (
+    return given.result in (ItemResult.FAILED, ItemResult.RETURNED) or (
         recorded.bank_serial == given.bank_serial and recorded.paid_on == given.paid_on
     )
 
@@ -450,78 +445,3 @@ def _replace_unchanged(decision: Decision) -> Decision:
     return Decision(
         decision.row, decision.item_id, decision.result, decision.bank_serial, decision.paid_on, decision.reason, True
     )
-
-
-# -- a results file ---------------------------------------------------------------------------------------------
-
-RESULT_COLUMNS = {
-    "batch_id": ("批次", "批次号", "batch", "batch_id"),
-    "item_id": ("明细号", "item", "item_id"),
-    "source_id": ("单据号", "claim_id", "claim id", "source_id"),
-    "result": ("结果", "支付结果", "result"),
-    "bank_serial": ("银行流水号", "流水号", "bank_serial", "serial"),
-    "paid_on": ("支付日期", "日期", "paid_on", "date"),
-    "reason": ("原因", "失败原因", "reason"),
-    "amount": ("金额", "amount"),
-}
-_REQUIRED_COLUMNS = (("batch_id", "批次/batch"), ("result", "结果/result"))
-_LOOKUP = {name.lower(): field for field, names in RESULT_COLUMNS.items() for name in names}
-
-
-def _column_field(header: str) -> str | None:
-    """A header names its field in Chinese or English, or both as "结果/result"."""
-    for part in [header, *header.split("/")]:
-        field = _LOOKUP.get(part.strip().lower())
-        if field is not None:
-            return field
-    return None
-
-
-def parse_results_csv(content: bytes) -> list[ResultRow]:
-    """The rows of a results CSV (UTF-8, BOM optional): the exported transfer file with 结果, 银行流水号, 支付日期
-    and 原因 columns added will do; other columns are ignored. Refuses the whole file when it cannot be read or
-    lacks the batch, the item (明细号 or 单据号) or the result column."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise YidiError(P_RESULTS_FILE, reason=f"not UTF-8 text ({exc.reason}) / 不是UTF-8编码") from None
-    if "\x00" in text:
-        raise YidiError(P_RESULTS_FILE, reason="holds a NUL character / 含有非法字符")
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-        if header is None:
-            raise YidiError(P_RESULTS_FILE, reason="empty file / 文件为空")
-        fields = [_column_field(h) for h in header]
-        missing = [label for field, label in _REQUIRED_COLUMNS if field not in fields]
-        if "item_id" not in fields and "source_id" not in fields:
-            missing.append("单据号/claim id (or 明细号/item)")
-        if missing:
-            raise YidiError(P_RESULTS_FILE, reason=f"missing column(s) {', '.join(missing)} / 缺少必需的列")
-        rows: list[ResultRow] = []
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            if len(rows) >= MAX_RESULT_ROWS:
-                raise YidiError(P_RESULTS_FILE, reason=f"more than {MAX_RESULT_ROWS} rows / 超过行数上限")
-            values = {f: cells[i] for i, f in enumerate(fields) if f is not None and i < len(cells)}
-            rows.append(
-                ResultRow(
-                    row=reader.line_num,
-                    batch_id=values.get("batch_id", ""),  # a short line: the batch is blank, and refused as such
-                    item_id=values.get("item_id"),
-                    source_id=values.get("source_id"),
-                    result=values.get("result"),
-                    bank_serial=values.get("bank_serial"),
-                    paid_on=values.get("paid_on"),
-                    reason=values.get("reason"),
-                    amount=values.get("amount"),
-                )
-            )
-    except csv.Error as exc:
-        raise YidiError(
-            P_RESULTS_FILE, reason=f"line {reader.line_num}: {exc} / 第{reader.line_num}行格式有误"
-        ) from None
-    if not rows:
-        raise YidiError(P_RESULTS_FILE, reason="no result rows / 没有结果行")
-    return rows

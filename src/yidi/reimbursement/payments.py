@@ -3,11 +3,15 @@ the results the bank sends back, and what a person sees of their payment.
 
 States. A claim stays `approved` while an item of a batch is pending for it: "in a pending item" is what keeps it
 out of another batch (a partial unique index holds that in the database as well). A paid item makes the claim
-`paid` (a review `paid`); a failed item leaves the claim `approved`, the failure and the bank's reason kept on the
-item for the person to see, so the next batch takes the claim again. A claim approved with nothing payable (the
-funds' share was all paid by direct settlement) is closed by the next batch: an item of 0.00, paid at once, with no
-line in the transfer file. Every change writes an audit row (actor, before, after); bank accounts in audit rows
-and logs are masked.
+`paid` (a review `paid`, through `review_payments`); a failed item leaves the claim `approved`, the failure and the
+bank's reason kept on the item for the person to see, so the next batch takes the claim again. A paid transfer the
+bank later returns (退票) is recorded on its item as `returned`, with the bank's reason: the claim goes back to
+`approved` (the review to `decided`) and the next batch takes it again; the batch stays closed (every item has a
+result). A claim approved with nothing payable (the funds' share was all paid by direct settlement) is closed by the
+next batch: an item of 0.00, paid at once, with no line in the transfer file. A review pays by bank only the cash
+part of its difference (the rest went back to the personal account at the decision). Every change writes an audit
+row (actor, before, after); bank accounts, and digit runs in the bank's reasons, are masked in audit rows and logs.
+The transfer files and the staff's lists of batches are `payment_files`.
 
 Only financial staff pay (clearing officers and administrators of the batch's region); reviewers do not.
 """
@@ -25,19 +29,28 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from yidi.core import audit
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import INVALID_FIELD, NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.principal import FORBIDDEN, Audience, Principal, Role
+from yidi.reimbursement import review_payments
+from yidi.reimbursement.bank_files import parse_results_csv
 from yidi.reimbursement.models import Claim, PaymentBatch, PaymentItem, SettlementReview
+from yidi.reimbursement.payment_audit import (
+    Act,
+    Source,
+    batch_snapshot,
+    item_snapshot,
+    source_amount,
+    source_entity,
+    source_snapshot,
+)
 from yidi.reimbursement.payment_rules import (
     MAX_ITEMS,
     MAX_RESULT_ROWS,
     NOTHING_TO_TRANSFER,
     P_EMPTY,
     P_REQUEST,
-    BankLine,
     BatchStatus,
     Decision,
     ItemFacts,
@@ -46,13 +59,10 @@ from yidi.reimbursement.payment_rules import (
     ResultsRefused,
     SourceKind,
     bank_details_problem,
-    csv_file,
     decide_results,
     mask_account,
+    mask_digit_runs,
     normalise_account,
-    parse_results_csv,
-    total_of,
-    xlsx_file,
 )
 
 log = logging.getLogger("yidi.reimbursement.payments")
@@ -61,7 +71,6 @@ PAYERS = frozenset({Role.CLEARING_OFFICER, Role.ADMINISTRATOR})
 CLAIM_PAYABLE, CLAIM_PAID = "approved", "paid"
 REVIEW_PAYABLE, REVIEW_PAID, REVIEW_DIFFERENCE = "decided", "paid", "difference"
 REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,40}", re.ASCII)
-Source = Claim | SettlementReview
 
 
 @dataclass(frozen=True)
@@ -140,90 +149,6 @@ def may_see_account(principal: Principal, psn_no: str | None, region: str) -> bo
     return principal.may_see_full_certno(psn_no, {region})
 
 
-# -- audit --------------------------------------------------------------------------------------------------
-
-
-def batch_snapshot(b: PaymentBatch) -> dict[str, object]:
-    return {
-        "status": b.status,
-        "insured_region": b.insured_region,
-        "item_count": b.item_count,
-        "total": str(b.total),
-        "request_id": b.request_id,
-        "closed_at": b.closed_at.isoformat() if b.closed_at else None,
-    }
-
-
-def item_snapshot(i: PaymentItem) -> dict[str, object]:
-    return {
-        "batch_id": i.batch_id,
-        "source_kind": i.source_kind,
-        "source_id": i.source_id,
-        "amount": str(i.amount),
-        "result": i.result,
-        "bank_serial": i.bank_serial,
-        "paid_on": str(i.paid_on) if i.paid_on else None,
-        "result_note": i.result_note,
-        "payee_name": i.payee_name,
-        "bank_name": i.bank_name,
-        "bank_account": mask_account(i.bank_account),
-    }
-
-
-def source_snapshot(source: Source, item: PaymentItem | None) -> dict[str, object]:
-    """The audited state of a claim or review, with the payment item it is in (None: not in one yet)."""
-    payment = (
-        None
-        if item is None
-        else {"batch_id": item.batch_id, "item_id": item.id, "result": item.result, "reason": item.result_note}
-    )
-    if isinstance(source, Claim):
-        amount, at = source.payable, source.paid_at
-    else:
-        amount, at = source.difference, source.settled_at
-    return {
-        "status": source.status,
-        "amount": str(amount) if amount is not None else None,
-        "paid_at": at.isoformat() if at else None,
-        "version": source.version,
-        "payment_item": payment,
-    }
-
-
-@dataclass(frozen=True)
-class _Act:
-    """Who changes what, when and through which channel: what every audit row of one use case shares."""
-
-    session: Session
-    principal: Principal
-    channel: str
-    now: dt.datetime
-
-    @property
-    def actor(self) -> str:
-        return self.principal.subject or "system"
-
-    def audit(
-        self, action: str, entity: tuple[str, str], before: dict[str, object] | None, after: dict[str, object] | None
-    ) -> None:
-        audit.record(
-            self.session,
-            at=self.now,
-            actor_type=self.principal.audience.value,
-            actor_id=self.actor,
-            channel=self.channel,
-            action=action,
-            entity_type=entity[0],
-            entity_id=entity[1],
-            before=before,
-            after=after,
-        )
-
-
-def _source_entity(kind: SourceKind, source_id: str) -> tuple[str, str]:
-    return ("claim" if kind is SourceKind.CLAIM else "settlement_review", source_id)
-
-
 # -- making a batch -----------------------------------------------------------------------------------------
 
 
@@ -274,14 +199,14 @@ def _pick(
     picks: list[tuple[SourceKind, Source, Decimal]] = []
     left_out: list[LeftOut] = []
     sources: list[tuple[SourceKind, Source, Decimal | None]] = [
-        *((SourceKind.CLAIM, c, c.payable) for c in claims),
-        *((SourceKind.REVIEW, r, r.difference) for r in reviews),
+        *((SourceKind.CLAIM, c, source_amount(c)) for c in claims),
+        *((SourceKind.REVIEW, r, source_amount(r)) for r in reviews),
     ]
     for kind, source, amount in sources:
         if (kind.value, source.id) in pending or amount is None:
             continue
-        if amount < 0:
-            left_out.append(LeftOut(kind, source.id, "negative amount / 金额为负"))
+        if amount < 0 or (kind is SourceKind.REVIEW and amount == 0):
+            left_out.append(LeftOut(kind, source.id, f"no cash to transfer ({amount}) / 无须转账的金额"))
             continue
         problem = (
             None if amount == 0 else bank_details_problem(source.payee_name, source.bank_name, source.bank_account)
@@ -297,8 +222,8 @@ def create_batch(
     session: Session, principal: Principal, region: str, now: dt.datetime, request_id: str, *, channel: str = "api"
 ) -> CreatedBatch:
     """A batch of everything due in the region: approved claims with their payable, review differences in the
-    person's favour, none that is already in a pending item. The same request id of the same staff member gives
-    the same batch; nothing to pay is refused."""
+    person's favour (the cash part), none that is already in a pending item. The same request id of the same staff
+    member gives the same batch; nothing to pay is refused."""
     require_payer(principal, region)
     if not REQUEST_ID_RE.fullmatch(request_id):
         raise YidiError(INVALID_FIELD, field="request_id", problem="1–40 letters, digits or ._:- / 1至40位字母数字")
@@ -344,7 +269,7 @@ def create_batch(
         batch.items.append(item)
         items.append((kind, source, item))
     session.flush()
-    act = _Act(session, principal, channel, now)
+    act = Act(session, principal, channel, now)
     act.audit("payment_batch.create", ("payment_batch", batch.id), None, batch_snapshot(batch))
     today = now.astimezone(SHANGHAI).date()
     for kind, source, item in items:
@@ -353,7 +278,7 @@ def create_batch(
         if item.amount == 0:
             _decide(act, kind, source, item, Decision(0, item.id, ItemResult.PAID, None, today, None, False), before)
         else:
-            entity = _source_entity(kind, source.id)
+            entity = source_entity(kind, source.id)
             act.audit(f"{kind.value}.payment_pending", entity, before, source_snapshot(source, item))
     _close_if_done(act, batch)
     log.info(
@@ -367,7 +292,7 @@ def create_batch(
 
 
 def _decide(
-    act: _Act,
+    act: Act,
     kind: SourceKind,
     source: Source | None,
     item: PaymentItem,
@@ -378,26 +303,49 @@ def _decide(
     item_before = item_snapshot(item)
     source_before = source_before or (source_snapshot(source, item) if source is not None else None)
     item.result, item.result_at, item.recorded_by = decision.result.value, act.now, act.actor
+    reason = None if decision.reason is None else mask_digit_runs(decision.reason)
     if decision.result is ItemResult.PAID:
         item.bank_serial, item.paid_on = decision.bank_serial, decision.paid_on
         item.result_note = None if item.amount else NOTHING_TO_TRANSFER
+    elif decision.result is ItemResult.RETURNED:
+        item.result_note = reason  # the serial and value date of the transfer that came back stay on the item
     else:
-        item.bank_serial, item.result_note = decision.bank_serial, decision.reason
+        item.bank_serial, item.result_note = decision.bank_serial, reason
     act.audit(f"payment_item.{item.result}", ("payment_item", str(item.id)), item_before, item_snapshot(item))
     if source is None:
         return
-    if decision.result is ItemResult.PAID:
-        if isinstance(source, Claim):
-            source.status, source.paid_at = CLAIM_PAID, act.now
+    if isinstance(source, SettlementReview) and decision.result is not ItemResult.FAILED:
+        # The review's own use cases move it and write its audit row.
+        if decision.result is ItemResult.PAID:
+            review_payments.record_paid_by_bank(act.session, act.principal, source, item, act.now, act.channel)
         else:
-            source.status, source.settled_at = REVIEW_PAID, act.now
-        source.version += 1
+            review_payments.record_payment_returned(act.session, act.principal, source, item, act.now, act.channel)
+        return
+    if isinstance(source, Claim) and decision.result is ItemResult.PAID:
+        claim_paid(source, act.now)
+    elif isinstance(source, Claim) and decision.result is ItemResult.RETURNED:
+        claim_payment_returned(source)
     # A failed transfer leaves the claim approved (the review decided): the next batch takes it again.
-    entity = _source_entity(kind, source.id)
+    entity = source_entity(kind, source.id)
     act.audit(f"{kind.value}.payment_{item.result}", entity, source_before, source_snapshot(source, item))
 
 
-def _close_if_done(act: _Act, batch: PaymentBatch) -> None:
+# -- the claim's money states: set by a batch's results only (the claims service reads them, never sets them) -----
+
+
+def claim_paid(claim: Claim, now: dt.datetime) -> None:
+    """approved → paid: the bank paid the claim's payable (or a batch closed a claim with nothing to transfer)."""
+    claim.status, claim.paid_at = CLAIM_PAID, now
+    claim.version += 1
+
+
+def claim_payment_returned(claim: Claim) -> None:
+    """paid → approved: the bank returned the transfer (退票); the next batch takes the claim again."""
+    claim.status, claim.paid_at = CLAIM_PAYABLE, None
+    claim.version += 1
+
+
+def _close_if_done(act: Act, batch: PaymentBatch) -> None:
     if batch.status == BatchStatus.CLOSED.value or any(i.result == ItemResult.PENDING.value for i in batch.items):
         return
     before = batch_snapshot(batch)
@@ -427,7 +375,8 @@ def _locked_sources(session: Session, items: Sequence[PaymentItem]) -> dict[tupl
 
 
 def _facts(item: PaymentItem, source: Source | None) -> ItemFacts:
-    ready = CLAIM_PAYABLE if item.source_kind == SourceKind.CLAIM.value else REVIEW_PAYABLE
+    claim = item.source_kind == SourceKind.CLAIM.value
+    ready, paid = (CLAIM_PAYABLE, CLAIM_PAID) if claim else (REVIEW_PAYABLE, REVIEW_PAID)
     status = source.status if source is not None else "missing"
     return ItemFacts(
         item_id=item.id,
@@ -439,10 +388,11 @@ def _facts(item: PaymentItem, source: Source | None) -> ItemFacts:
         paid_on=item.paid_on,
         source_status=status,
         source_ready=status == ready,
+        source_paid=status == paid,
     )
 
 
-def _record(act: _Act, batch: PaymentBatch, rows: Sequence[ResultRow]) -> ResultsReport:
+def _record(act: Act, batch: PaymentBatch, rows: Sequence[ResultRow]) -> ResultsReport:
     if not rows:
         raise YidiError(INVALID_FIELD, field="results", problem="is empty / 没有结果")
     if len(rows) > MAX_RESULT_ROWS:
@@ -477,10 +427,11 @@ def record_results(
     channel: str = "api",
 ) -> ResultsReport:
     """Record what the bank answered for items of a batch: all rows or none (`ResultsRefused` lists every bad
-    row). Paid makes the claim paid, failed leaves it approved for the next batch with the reason kept."""
+    row). Paid makes the claim paid, failed leaves it approved for the next batch with the reason kept, returned
+    (退票, of a paid item) puts it back to approved for the next batch."""
     batch = load_batch(session, batch_id, lock=True)  # one batch's results are recorded one submission at a time
     require_payer(principal, batch.insured_region)
-    return _record(_Act(session, principal, channel, now), batch, rows)
+    return _record(Act(session, principal, channel, now), batch, rows)
 
 
 def import_results_file(
@@ -489,59 +440,10 @@ def import_results_file(
     """A results CSV (see `payment_rules.parse_results_csv`), recorded as `record_results` does."""
     batch = load_batch(session, batch_id, lock=True)
     require_payer(principal, batch.insured_region)  # before reading a byte of the file
-    return _record(_Act(session, principal, channel, now), batch, parse_results_csv(content))
+    return _record(Act(session, principal, channel, now), batch, parse_results_csv(content))
 
 
-# -- files and queries --------------------------------------------------------------------------------------
-
-
-def bank_lines(batch: PaymentBatch) -> list[BankLine]:
-    """The transfer lines of a batch: every item with money to move (a 0.00 item moves none)."""
-    return [
-        BankLine(i.payee_name, i.bank_name, i.bank_account, i.amount, i.source_id, SourceKind(i.source_kind), batch.id)
-        for i in sorted(batch.items, key=lambda i: i.id)
-        if i.amount > 0
-    ]
-
-
-def export_file(
-    session: Session, principal: Principal, batch_id: str, fmt: Literal["csv", "xlsx"], now: dt.datetime
-) -> tuple[str, bytes]:
-    """(file name, content) of the transfer file. The accounts leave the platform in full: each export is
-    audited, as a staff read of an ID number is."""
-    batch = load_batch(session, batch_id)
-    require_payer(principal, batch.insured_region)
-    lines = bank_lines(batch)
-    if fmt == "csv":
-        content = csv_file(lines)
-    else:
-        made = batch.created_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-        content = xlsx_file(lines, f"支付批次 {batch.id}（参保地 {batch.insured_region}，{made}）")
-    exported: dict[str, object] = {"format": fmt, "lines": len(lines), "total": str(total_of(lines))}
-    _Act(session, principal, "api", now).audit("payment_batch.export", ("payment_batch", batch.id), None, exported)
-    return f"payment-batch-{batch.id}.{fmt}", content
-
-
-def show_batch(session: Session, principal: Principal, batch_id: str) -> PaymentBatch:
-    batch = load_batch(session, batch_id)
-    require_payer(principal, batch.insured_region)
-    return batch
-
-
-def list_batches(
-    session: Session, principal: Principal, region: str | None, status: str | None, limit: int, offset: int
-) -> list[PaymentBatch]:
-    """Batches of the given region or of all the caller's regions, newest first."""
-    regions = [region] if region else sorted(principal.regions)
-    for r in regions:
-        require_payer(principal, r)
-    if not regions:
-        require_payer(principal, "")  # a person or a staff member without regions is refused, not answered []
-    stmt = select(PaymentBatch).where(PaymentBatch.insured_region.in_(regions))
-    if status:
-        stmt = stmt.where(PaymentBatch.status == status)
-    stmt = stmt.order_by(PaymentBatch.created_at.desc(), PaymentBatch.id.desc()).limit(limit).offset(offset)
-    return list(session.scalars(stmt))
+# -- what the person and the claims API see ---------------------------------------------------------------
 
 
 def view_item(item: PaymentItem, batch: PaymentBatch, principal: Principal, psn_no: str | None) -> PaymentView:
@@ -582,6 +484,8 @@ def payments_of(session: Session, principal: Principal, source_kind: str, source
     if principal.is_staff:
         if source.insured_region not in principal.regions:
             raise YidiError(NOT_FOUND, what=what, key=source_id)
+    elif kind is SourceKind.REVIEW and principal.audience is Audience.PERSON and principal.subject != source.psn_no:
+        raise YidiError(NOT_FOUND, what=what, key=source_id)  # as reviews answer another person: nothing to learn
     elif principal.audience is Audience.PERSON or principal.audience is Audience.SYSTEM:
         principal.require_person(source.psn_no)
     else:

@@ -1,5 +1,6 @@
 """Payment batch endpoints for the agency's financial staff: make a batch, list and show batches, download the
-transfer file (CSV or XLSX), record the bank's results (JSON or a results CSV). The person's view of a payment is
+transfer file (CSV or XLSX: the transfers still awaiting the bank), record the bank's results (JSON or a results
+CSV: paid, failed, or returned after paid 退票). The person's view of a payment is
 `payments.payments_of`, which the claims API answers with."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from yidi.core import clock
 from yidi.core.errors import YidiError
 from yidi.core.principal import Audience, Principal, Role
 from yidi.core.web import database
-from yidi.reimbursement import payments
+from yidi.reimbursement import payment_files, payments
 from yidi.reimbursement.models import PaymentBatch
 from yidi.reimbursement.payment_rules import P_RESULTS_FILE, ResultRow
 from yidi.security.access import CurrentPrincipal, SecureRouter, allow
@@ -207,12 +208,12 @@ def list_batches(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[BatchSummaryOut]:
-    return [_summary(b) for b in payments.list_batches(session, principal, region, status, limit, offset)]
+    return [_summary(b) for b in payment_files.list_batches(session, principal, region, status, limit, offset)]
 
 
 @router.get("/{batch_id}", access=PAYERS, response_model=BatchOut, summary="A payment batch with its items")
 def show_batch(session: Uow, principal: CurrentPrincipal, batch_id: BatchId) -> BatchOut:
-    return _batch(payments.show_batch(session, principal, batch_id), principal)
+    return _batch(payment_files.show_batch(session, principal, batch_id), principal)
 
 
 def _download(name: str, content: bytes, media_type: str) -> Response:
@@ -226,13 +227,13 @@ def _download(name: str, content: bytes, media_type: str) -> Response:
     summary="The bank transfer file as CSV (UTF-8 with BOM)",
 )
 def export_csv(session: Uow, principal: CurrentPrincipal, batch_id: BatchId) -> Response:
-    name, content = payments.export_file(session, principal, batch_id, "csv", clock.now())
+    name, content = payment_files.export_file(session, principal, batch_id, "csv", clock.now())
     return _download(name, content, "text/csv; charset=utf-8")
 
 
 @router.get("/{batch_id}/export.xlsx", access=PAYERS, response_class=Response, summary="The bank transfer file as XLSX")
 def export_xlsx(session: Uow, principal: CurrentPrincipal, batch_id: BatchId) -> Response:
-    name, content = payments.export_file(session, principal, batch_id, "xlsx", clock.now())
+    name, content = payment_files.export_file(session, principal, batch_id, "xlsx", clock.now())
     return _download(name, content, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 

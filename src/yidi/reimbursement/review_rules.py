@@ -1,7 +1,9 @@
 """Pure rules of a review of a direct settlement (复核) and its difference (轧差): values in, values out.
 
 A reviewer recomputes a settlement with corrected facts: the filing category that should have applied, a 门慢
-qualification that existed, a line the catalogue classed wrongly, the institution's settlement level. Here:
+qualification that existed, a line the catalogue classed wrongly, the institution's settlement level, the person
+type (retired or not: a retirement registered late at the insured place leaves settlements made meanwhile on the
+in-service ratios). Here:
 reading and checking those corrections (each refusal names its field), the catalogue as corrected, the
 difference and its outcome, what the person's shares become, and the change to the accumulators.
 """
@@ -11,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -21,6 +23,7 @@ from yidi.catalog.rules import CatalogEntry, ChargeLevel, LineSplit, item_kind
 from yidi.core.errors import ErrorKind, YidiError
 from yidi.parameters.policy import FilingCategory
 from yidi.reference.models import SettlementLevel
+from yidi.reimbursement.payment_rules import bank_details_fault, mask_account, normalise_account
 from yidi.settlement import engine
 
 ZERO = Decimal("0.00")
@@ -38,6 +41,18 @@ RV_OPEN = _kind(
     "RV_OPEN",
     "结算{setl_id}已有未办结的复核申请{other}，请待其办结",
     "settlement {setl_id} already has an open review {other}; wait for its decision",
+    409,
+)
+RV_UNSETTLED = _kind(
+    "RV_UNSETTLED",
+    "结算{setl_id}的复核{other}已核定但尚未支付或追回，请待其办结后再申请",
+    "settlement {setl_id} has a decided review {other} not yet paid or recovered; wait until it is settled",
+    409,
+)
+RV_PENDING = _kind(
+    "RV_PENDING",
+    "复核{review_id}的差额已在支付批次{batch_id}中等待银行结果，暂不能变更收款账户",
+    "the difference of review {review_id} is in payment batch {batch_id} awaiting the bank; the payee cannot change",
     409,
 )
 RV_SETTLEMENT = _kind(
@@ -77,7 +92,7 @@ def outcome_of(difference: Decimal) -> Outcome:
 
 # -- corrections -------------------------------------------------------------------------------------------
 
-KEYS = ("category", "qualification", "settlement_level", "line_classes")
+KEYS = ("category", "qualification", "settlement_level", "retiree", "line_classes")
 MAX_LINE_CLASSES = 200
 _DISEASE_RE = re.compile(r"M[0-9]{5}", re.ASCII)
 
@@ -96,6 +111,7 @@ class Corrections:
     qualification: str | None = None  # a 门慢 disease the person was qualified for then
     settlement_level: SettlementLevel | None = None  # the institution's 医保结算等级 when wrongly recorded
     line_classes: Mapping[str, LineClass] = field(default_factory=dict)  # med_list_codg → corrected class
+    retiree: bool | None = None  # the person type (退休 or 在职) that should have applied
 
     def over(self, earlier: Corrections) -> Corrections:
         """These corrections on top of an earlier review's: a later fact replaces the earlier one of its kind (a
@@ -105,6 +121,7 @@ class Corrections:
             qualification=self.qualification or earlier.qualification,
             settlement_level=self.settlement_level or earlier.settlement_level,
             line_classes={**earlier.line_classes, **self.line_classes},
+            retiree=self.retiree if self.retiree is not None else earlier.retiree,
         )
 
     def as_json(self) -> dict[str, Any]:
@@ -115,6 +132,8 @@ class Corrections:
             out["qualification"] = self.qualification
         if self.settlement_level:
             out["settlement_level"] = self.settlement_level.value
+        if self.retiree is not None:
+            out["retiree"] = self.retiree
         if self.line_classes:
             out["line_classes"] = {
                 code: {
@@ -133,6 +152,7 @@ class CorrectionFacts:
     line_codes: frozenset[str]
     chronic_diseases: frozenset[str]
     local: bool  # local care: no cross-region filing category applies
+    employee: bool = True  # employee insurance: the only one with a retiree person type
 
 
 def _refuse(where: str, problem: str) -> YidiError:
@@ -228,13 +248,19 @@ def parse_corrections(raw: Any, facts: CorrectionFacts) -> Corrections:
                 "corrections.settlement_level",
                 f"'{_shown(raw['settlement_level'])}' is not a settlement level ({names})",
             ) from None
+    retiree = raw.get("retiree")
+    if retiree is not None:
+        if not isinstance(retiree, bool):
+            raise _refuse("corrections.retiree", "must be true or false / 须为true或false")
+        if not facts.employee:
+            raise _refuse("corrections.retiree", "only employee insurance has retirees / 仅职工医保区分退休人员")
     classes = raw.get("line_classes") or {}
     if not isinstance(classes, Mapping):
         raise _refuse("corrections.line_classes", "must be an object of med_list_codg / 须为以医保编码为键的对象")
     if len(classes) > MAX_LINE_CLASSES:
         raise _refuse("corrections.line_classes", f"more than {MAX_LINE_CLASSES} lines / 超过{MAX_LINE_CLASSES}项")
     line_classes = dict(_line_class(code, value, facts) for code, value in classes.items())
-    return Corrections(category, qualification, level, line_classes)
+    return Corrections(category, qualification, level, line_classes, retiree)
 
 
 def corrected_catalogue(
@@ -287,31 +313,48 @@ class Totals:
     fund_pay_sumamt: Decimal
     psn_part_amt: Decimal
     acct_pay: Decimal
+    psn_cash_pay: Decimal
 
     @staticmethod
     def of(split: Mapping[str, Any]) -> Totals:
-        return Totals(
-            *(Decimal(str(split[k])) for k in ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt", "acct_pay"))
-        )
+        keys = ("medfee_sumamt", "fund_pay_sumamt", "psn_part_amt", "acct_pay", "psn_cash_pay")
+        return Totals(*(Decimal(str(split[k])) for k in keys))
 
 
-def difference_of(before: Totals, after: Totals) -> Decimal:
+def difference_of(before: Totals, medfee_sumamt: Decimal, fund_pay_sumamt: Decimal, psn_part_amt: Decimal) -> Decimal:
     """What the funds owe the person (> 0) or the person owes back (< 0): new fund share − the fund share paid.
     The bill is the settlement's own, so the person's part moves by exactly the opposite amount."""
-    if after.medfee_sumamt != before.medfee_sumamt:
-        raise YidiError(RV_MISMATCH, field="medfee_sumamt", given=before.medfee_sumamt, expected=after.medfee_sumamt)
-    difference = after.fund_pay_sumamt - before.fund_pay_sumamt
-    if after.psn_part_amt - before.psn_part_amt != -difference:
-        raise YidiError(RV_MISMATCH, field="psn_part_amt", given=before.psn_part_amt, expected=after.psn_part_amt)
+    if medfee_sumamt != before.medfee_sumamt:
+        raise YidiError(RV_MISMATCH, field="medfee_sumamt", given=before.medfee_sumamt, expected=medfee_sumamt)
+    difference = fund_pay_sumamt - before.fund_pay_sumamt
+    if psn_part_amt - before.psn_part_amt != -difference:
+        raise YidiError(RV_MISMATCH, field="psn_part_amt", given=before.psn_part_amt, expected=psn_part_amt)
     return difference
 
 
-def personal_shares(psn_part_amt: Decimal, kept_account: Decimal) -> tuple[Decimal, Decimal]:
-    """(acct_pay, psn_cash_pay) after a review. The personal account's payment stays as it was (the account is
-    not re-debited or credited); the difference is settled in cash, paid to the person's bank account or
-    recovered from them. So the cash share is the personal part less the kept account payment, and is below
-    zero when the difference returns more than the person paid in cash."""
-    return kept_account, psn_part_amt - kept_account
+@dataclass(frozen=True)
+class Shares:
+    """How a difference reaches the person, and the person's shares it leaves (acct_pay + psn_cash_pay is the new
+    personal part)."""
+
+    acct_pay: Decimal
+    psn_cash_pay: Decimal
+    account_credit: Decimal  # credited back to the personal account (≥ 0)
+    cash: Decimal  # paid to the person by bank (> 0) or recovered from them in cash (< 0)
+
+
+def personal_shares(difference: Decimal, before: Totals) -> Shares:
+    """A difference in the person's favour first refunds the cash the person paid (the cash share as it stands:
+    the settlement's, less what earlier reviews refunded), by bank; the rest was paid from the personal account and
+    is credited back to it. An overpayment is recovered in cash (the account is not debited after the fact), so the
+    cash share grows by it. Money is neither made nor lost: the shares add up to the new personal part."""
+    if difference > 0:
+        refund = min(difference, max(ZERO, before.psn_cash_pay))
+        credit = difference - refund
+        if credit > before.acct_pay:  # the person's part never goes below zero (difference_of held it)
+            raise YidiError(RV_MISMATCH, field="acct_pay", given=before.acct_pay, expected=credit)
+        return Shares(before.acct_pay - credit, before.psn_cash_pay - refund, credit, refund)
+    return Shares(before.acct_pay, before.psn_cash_pay - difference, ZERO, difference)
 
 
 def without(values: Mapping[str, Decimal], counted: Mapping[str, Decimal]) -> dict[str, Decimal]:
@@ -332,7 +375,6 @@ def increments_delta(new: Mapping[str, Decimal], old: Mapping[str, Decimal]) -> 
 # -- what people type --------------------------------------------------------------------------------------
 
 _SERIAL_RE = re.compile(r"[0-9A-Za-z_-]{1,60}", re.ASCII)
-_ACCOUNT_RE = re.compile(r"[0-9]{8,32}", re.ASCII)
 
 
 def checked_text(value: Any, where: str, max_len: int, *, required: bool = True) -> str | None:
@@ -364,22 +406,31 @@ class Payee:
 
     payee_name: str
     bank_name: str
-    bank_account: str
+    bank_account: str  # digits only (`payment_rules.normalise_account`)
+
+    def masked(self) -> dict[str, str]:
+        """As audit rows and logs carry it: the account masked."""
+        return {
+            "payee_name": self.payee_name,
+            "bank_name": self.bank_name,
+            "bank_account": mask_account(self.bank_account),
+        }
 
 
 def checked_payee(name: Any, bank: Any, account: Any) -> Payee | None:
-    """All three or none (a review may be asked for before anyone knows money is owed)."""
+    """All three or none (a review may be asked for before anyone knows money is owed). Checked by the very rule a
+    payment batch applies (`payment_rules.bank_details_fault`): what is accepted here can go to the bank."""
     given = [v for v in (name, bank, account) if v not in (None, "")]
     if not given:
         return None
-    payee_name = checked_text(name, "payee_name", 50)
-    bank_name = checked_text(bank, "bank_name", 100)
-    raw = checked_text(account, "bank_account", 40)
-    assert payee_name is not None and bank_name is not None and raw is not None
-    number = raw.replace(" ", "")
-    if not _ACCOUNT_RE.fullmatch(number):
-        raise _refuse("bank_account", "8–32 digits / 须为8至32位数字")
-    return Payee(payee_name, bank_name, number)
+    for where, value in (("payee_name", name), ("bank_name", bank), ("bank_account", account)):
+        if value is not None and not isinstance(value, str):
+            raise _refuse(where, "must be text / 须为文本")
+    fault = bank_details_fault(name, bank, account)
+    if fault is not None:
+        raise _refuse(fault.field, fault.problem)
+    assert isinstance(name, str) and isinstance(bank, str) and isinstance(account, str)  # checked above
+    return Payee(name.strip(), bank.strip(), normalise_account(account))
 
 
 # -- the recomputed split as kept ------------------------------------------------------------------------
@@ -392,11 +443,13 @@ def split_json(
     cash: Decimal,
     account_detail: list[dict[str, Any]],
     originals: list[tuple[engine.FeeLine, LineSplit]],
+    notes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The recomputation in the shape every helper keeps (`SettlementReview.recomputed`, `ClaimVisit.split`):
     each setlinfo amount as text, pool_prop_selfpay, setldetail; and, for the person's view, each line's class
     and split before (`originals`: the catalogue's own classes) and after the corrections. The account's
-    payment and its setldetail row stand as settled (`personal_shares`)."""
+    setldetail row (`account_detail`, the settlement's) carries what the account now pays (`personal_shares`);
+    `notes` are the review's own (how it read the facts), after the engine's."""
     amounts = {k: str(getattr(result, k)) for k in money_fields} | {"acct_pay": str(acct), "psn_cash_pay": str(cash)}
     detail = [
         {
@@ -409,7 +462,8 @@ def split_json(
         }
         for d in result.setldetail
     ]
-    detail += [{**d, "inscp_scp_amt": str(result.inscp_scp_amt)} for d in account_detail]
+    if acct:
+        detail += [{**d, "inscp_scp_amt": str(result.inscp_scp_amt), "fund_payamt": str(acct)} for d in account_detail]
     return {
         **amounts,
         "pool_prop_selfpay": str(result.pool_prop_selfpay),
@@ -424,7 +478,7 @@ def split_json(
             }
             for (line, was), (_, now) in zip(originals, result.lines, strict=True)
         ],
-        "notes": list(result.notes),
+        "notes": [*result.notes, *notes],
     }
 
 

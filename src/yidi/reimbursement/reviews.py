@@ -1,16 +1,20 @@
 """Reviews of direct settlements (复核) and the difference (轧差): use cases.
 
 The person (their own settlement) or staff of the insured region ask for a review; a reviewer of that region
-recomputes the settlement with corrected facts and decides. The recomputation is the settlement's own: its
-lines (the visit's fee lines settled under its setl_id, refunds folded in), its service date, care, insured and
-treatment places, level and the stay so far, through `settlement.cases.compute`, with the person's accumulators
-of that year as they stand less what the settlement counts for. The difference is the new fund share less the
-one paid: above zero it is paid to the person (by the payment batches), below zero it is recovered. The change
-to the accumulators is applied under the person's lock and recorded against the settlement (a settlement-floor
-adjustment), whose row is never modified; a settlement with one is not cancelled at the institution.
+recomputes the settlement with corrected facts and decides (`review_recompute`: the settlement's case as it stood
+when it was made, with the corrections). The difference is the new fund share less the one paid: above zero it is
+the person's (the cash they paid is refunded by the payment batches, the rest is credited back to the personal
+account that paid it), below zero it is recovered in cash. The change to the accumulators is applied under the
+person's lock and recorded against the settlement (a settlement-floor adjustment, with the deductible and stay count
+it leaves the settlement with), whose row is never modified; a settlement with a standing adjustment is not
+cancelled at the institution.
 
 A later review of the same settlement starts where the last decided one ended: its corrections carry over, and
-its difference is taken against that review's recomputation, so nothing is paid or recovered twice.
+its difference is taken against that review's recomputation, so nothing is paid or recovered twice. It may be
+asked for only once every earlier decided review of the settlement is paid or recovered.
+
+A decided difference is paid by the payment batches only (`review_payments`); until a batch holds it, the person or
+staff may send it to another account (`review_payments.change_payee`).
 """
 
 from __future__ import annotations
@@ -28,46 +32,26 @@ from yidi.core.calendar import default_calendar
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.principal import FORBIDDEN, Audience, Principal, Role
-from yidi.filing.coverage import Care
-from yidi.filing.service import MED_TYPE_CARE
-from yidi.parameters.policy import FilingCategory
 from yidi.parameters.store import default_store
-from yidi.reference.models import ChronicDisease, SettlementLevel
-from yidi.reference.rules import CrossRegion, classify
-from yidi.reference.service import get_institution
+from yidi.people.models import Insurance
 from yidi.reimbursement import review_rules as rules
 from yidi.reimbursement.models import SettlementReview
-from yidi.reimbursement.review_rules import Corrections, Outcome, Payee, Status, Totals
-from yidi.settlement import cases, engine
-from yidi.settlement.adjustments import counted_increments, record_adjustment
-from yidi.settlement.models import Accumulator, Settlement, Visit
-from yidi.settlement.service import (
-    MONEY_FIELDS,
-    accumulator_rows,
-    accumulator_values,
-    apply_increments,
-    later_in_stay,
-    net_lines,
-    stay_so_far,
+from yidi.reimbursement.payment_rules import bank_details_fault
+from yidi.reimbursement.review_recompute import (
+    Recomputation,
+    applied_corrections,
+    original_split,
+    recompute,
+    require_reviewable,
 )
-from yidi.settlement.visits import person_insurance
+from yidi.reimbursement.review_rules import Outcome, Payee, Status
+from yidi.settlement.adjustments import record_adjustment
+from yidi.settlement.models import Settlement
+from yidi.settlement.service import apply_increments
 
 SOURCE_KIND = "review"  # of settlement adjustments and of payment items
 REVIEWERS = frozenset({Role.REVIEWER, Role.ADMINISTRATOR})
-SETTLERS = frozenset({Role.REVIEWER, Role.CLEARING_OFFICER, Role.ADMINISTRATOR})  # record money in or out
-ACCOUNT_FUND = "310200"  # 职工个人账户, a setldetail fund_pay_type
-CARE_TYPES = {Care.OUTPATIENT: engine.CareType.OUTPATIENT, Care.INPATIENT: engine.CareType.INPATIENT}
-
-
-@dataclass(frozen=True)
-class Recomputation:
-    corrections: Corrections  # as applied: this review's over the last decided review's
-    result: engine.Result
-    recomputed: dict[str, Any]  # the split (setlinfo amounts as text, setldetail, lines: original vs recomputed)
-    baseline: dict[str, Any]  # what the difference is taken against: the settlement or the last decided review
-    difference: Decimal
-    outcome: Outcome
-    increments: dict[str, Decimal]  # the accumulator change: recomputed increments − what the settlement counts for
+SETTLERS = frozenset({Role.REVIEWER, Role.CLEARING_OFFICER, Role.ADMINISTRATOR})  # record a recovery
 
 
 @dataclass(frozen=True)
@@ -83,7 +67,7 @@ class ReviewDetail:
 
 def load_review(session: Session, review_id: str, *, lock: bool = False) -> SettlementReview:
     stmt = select(SettlementReview).where(SettlementReview.id == review_id)
-    review = session.scalar(stmt.with_for_update() if lock else stmt)
+    review = session.scalar(stmt.with_for_update().execution_options(populate_existing=True) if lock else stmt)
     if review is None:
         raise YidiError(NOT_FOUND, what="复核 / settlement review", key=review_id)
     return review
@@ -91,16 +75,20 @@ def load_review(session: Session, review_id: str, *, lock: bool = False) -> Sett
 
 def _settlement(session: Session, setl_id: str, *, lock: bool = False) -> Settlement:
     stmt = select(Settlement).where(Settlement.setl_id == setl_id)
-    settlement = session.scalar(stmt.with_for_update() if lock else stmt)
+    settlement = session.scalar(stmt.with_for_update().execution_options(populate_existing=True) if lock else stmt)
     if settlement is None:
         raise YidiError(NOT_FOUND, what="结算 / settlement", key=setl_id)
     return settlement
 
 
-def _authorize_party(principal: Principal, psn_no: str, region: str, what: str, key: str) -> None:
-    """The person themself, or staff of the insured region (staff elsewhere are told it does not exist)."""
-    if principal.audience in (Audience.SYSTEM, Audience.PERSON):
-        principal.require_person(psn_no)
+def authorize_party(principal: Principal, psn_no: str, region: str, what: str, key: str) -> None:
+    """The person themself, or staff of the insured region. Another person and staff elsewhere are told it does not
+    exist (as for an unknown id: they learn nothing of another person's records)."""
+    if principal.audience is Audience.SYSTEM:
+        return
+    if principal.audience is Audience.PERSON:
+        if principal.subject != psn_no:
+            raise YidiError(NOT_FOUND, what=what, key=key)
     elif principal.audience is Audience.STAFF:
         if region not in principal.regions:
             raise YidiError(NOT_FOUND, what=what, key=key)
@@ -110,23 +98,20 @@ def _authorize_party(principal: Principal, psn_no: str, region: str, what: str, 
         )
 
 
-def _authorize_staff(principal: Principal, region: str, roles: frozenset[Role], action: str) -> None:
+def authorize_staff(principal: Principal, region: str, roles: frozenset[Role], action: str) -> None:
     principal.require_region(region)
     if principal.audience is Audience.STAFF and not principal.roles & roles:
         raise YidiError(FORBIDDEN, reason=f"{action}: not your role / 非本岗位职责")
 
 
-def original_split(settlement: Settlement) -> dict[str, Any]:
-    """A settlement's split in the shape a review keeps (setlinfo amounts as text, setldetail)."""
-    return {
-        **{k: str(getattr(settlement, k)) for k in MONEY_FIELDS},
-        "pool_prop_selfpay": str(settlement.pool_prop_selfpay),
-        "setldetail": settlement.setldetail,
-    }
+def _payee(review: SettlementReview) -> dict[str, str] | None:
+    if not review.bank_account:
+        return None
+    return Payee(review.payee_name or "", review.bank_name or "", review.bank_account).masked()
 
 
 def snapshot(review: SettlementReview) -> dict[str, Any]:
-    """The audited state of a review."""
+    """The audited state of a review (the payee's account masked)."""
     return {
         "status": review.status,
         "setl_id": review.setl_id,
@@ -136,32 +121,37 @@ def snapshot(review: SettlementReview) -> dict[str, Any]:
         "corrections": review.corrections,
         "outcome": review.outcome,
         "difference": str(review.difference) if review.difference is not None else None,
+        "account_credit": str(review.account_credit) if review.account_credit is not None else None,
         "increments": review.increments,
         "decision_note": review.decision_note,
-        "payee": bool(review.bank_account),  # that one is given; the account number stays on the row
+        "payee": _payee(review),
         "settled_serial": review.settled_serial,
     }
 
 
-def _audit(
+def audit_review(
     session: Session,
     principal: Principal,
     action: str,
     review: SettlementReview,
     before: dict[str, Any] | None,
     now: dt.datetime,
+    *,
+    channel: str = "api",
+    payment: dict[str, Any] | None = None,
 ) -> None:
+    after = snapshot(review) if payment is None else {**snapshot(review), "payment_item": payment}
     audit.record(
         session,
         at=now,
         actor_type=principal.audience.value,
         actor_id=principal.subject or "anonymous",
-        channel="api",
+        channel=channel,
         action=action,
         entity_type="settlement_review",
         entity_id=review.id,
         before=before,
-        after=snapshot(review),
+        after=after,
     )
 
 
@@ -178,8 +168,8 @@ def request_review(
     now: dt.datetime,
 ) -> SettlementReview:
     """Ask for a review of a settlement in force. A retry with the same request_id returns the same review."""
-    settlement = _settlement(session, setl_id, lock=True)  # serialises the one-open-review rule per settlement
-    _authorize_party(principal, settlement.psn_no, settlement.insuplc_admdvs, "结算 / settlement", setl_id)
+    seen = _settlement(session, setl_id)  # who asks is checked before any row is locked
+    authorize_party(principal, seen.psn_no, seen.insuplc_admdvs, "结算 / settlement", setl_id)
     reason_text = rules.checked_text(reason, "reason", 500)
     request_key = rules.checked_text(request_id, "request_id", 40, required=False)
     submitted_by = principal.subject or "anonymous"
@@ -195,7 +185,8 @@ def request_review(
                     rules.RV_INPUT, field="request_id", problem=f"was used for {earlier.id} / 已用于另一复核申请"
                 )
             return earlier
-    _require_reviewable(session, settlement)
+    settlement = _settlement(session, setl_id, lock=True)  # serialises the one-open-review rule per settlement
+    require_reviewable(session, settlement)
     open_review = session.scalar(
         select(SettlementReview.id).where(
             SettlementReview.setl_id == setl_id, SettlementReview.status == Status.REQUESTED.value
@@ -203,6 +194,7 @@ def request_review(
     )
     if open_review is not None:
         raise YidiError(rules.RV_OPEN, setl_id=setl_id, other=open_review)
+    _refuse_while_unsettled(session, setl_id)
     assert reason_text is not None
     days = default_store().at(settlement.insuplc_admdvs, now.date()).manual_reimbursement.review_working_days
     due = default_calendar().count_working_days(now.date(), days)
@@ -226,26 +218,22 @@ def request_review(
     )
     session.add(review)
     session.flush()
-    _audit(session, principal, "review.request", review, None, now)
+    audit_review(session, principal, "review.request", review, None, now)
     return review
 
 
-def _require_reviewable(session: Session, settlement: Settlement) -> None:
-    """A settlement in force (not cancelled, not a reversal record), and the last of its stay: a later
-    settlement of the stay bore what this one left of the stay's deductible, so it is reviewed first."""
-    if settlement.status != "settled":
-        reason = {
-            "cancelled": "it was cancelled / 已撤销",
-            "reversal": "it is a cancellation record / 为撤销记录",
-        }.get(settlement.status, settlement.status)
-        raise YidiError(rules.RV_SETTLEMENT, setl_id=settlement.setl_id, reason=reason)
-    if later_in_stay(session, settlement):
-        raise YidiError(
-            rules.RV_SETTLEMENT,
-            setl_id=settlement.setl_id,
-            reason="a later settlement of the same stay is in force; review that one first / "
-            "同次住院其后另有结算，请先复核最后一次结算",
-        )
+def _refuse_while_unsettled(session: Session, setl_id: str) -> None:
+    """A decided review whose money has not moved yet (a difference not paid, a recovery not recovered) is settled
+    before the settlement is reviewed again: else a difference and a recovery that undoes it would both be carried
+    out (paid by one batch, recovered from the person by another hand)."""
+    unsettled = session.scalar(
+        select(SettlementReview.id)
+        .where(SettlementReview.setl_id == setl_id, SettlementReview.status == Status.DECIDED.value)
+        .order_by(SettlementReview.decided_at, SettlementReview.id)
+        .limit(1)
+    )
+    if unsettled is not None:
+        raise YidiError(rules.RV_UNSETTLED, setl_id=setl_id, other=unsettled)
 
 
 def recompute_provisional_due_dates(session: Session, principal: Principal, now: dt.datetime) -> dict[str, int]:
@@ -274,95 +262,9 @@ def recompute_provisional_due_dates(session: Session, principal: Principal, now:
         else:
             review.version += 1
             counts["recomputed"] += 1
-            _audit(session, principal, "review.due_date_recomputed", review, before, now)
+            audit_review(session, principal, "review.due_date_recomputed", review, before, now)
         counts["still_provisional"] += bool(review.due_date_provisional)
     return counts
-
-
-# -- recomputing -------------------------------------------------------------------------------------------
-
-
-def _standing(session: Session, setl_id: str) -> list[SettlementReview]:
-    """The decided reviews of a settlement, in the order they were decided."""
-    stmt = (
-        select(SettlementReview)
-        .where(SettlementReview.setl_id == setl_id, SettlementReview.status.in_(rules.STANDING))
-        .order_by(SettlementReview.decided_at, SettlementReview.id)
-    )
-    return list(session.scalars(stmt))
-
-
-def _care(session: Session, settlement: Settlement, visit: Visit) -> tuple[engine.CareType, str | None]:
-    """The care as the settlement computed it (settlement.service): a pharmacy purchase follows the insured
-    place's 门慢 rules when a 门慢 disease is named, else its ordinary-outpatient rules."""
-    care = MED_TYPE_CARE.get(settlement.med_type, Care.OUTPATIENT)
-    if care is Care.PHARMACY or visit.kind == "pharmacy":
-        named = visit.dise_codg and session.get(ChronicDisease, visit.dise_codg)
-        care = Care.CHRONIC if named else Care.OUTPATIENT
-    if care is Care.CHRONIC:
-        return engine.CareType.CHRONIC, visit.dise_codg
-    return CARE_TYPES[care], None
-
-
-def _recompute(
-    session: Session, settlement: Settlement, raw: Any, *, lock: bool
-) -> tuple[Recomputation, dict[str, Accumulator]]:
-    person, insurance = person_insurance(session, settlement.psn_no, settlement.insutype, lock=lock)
-    _require_reviewable(session, settlement)  # read again under the lock: a cancellation may have come first
-    visit = session.get(Visit, settlement.mdtrt_id)
-    assert visit is not None
-    lines = net_lines([f for f in visit.fees if f.setl_id == settlement.setl_id])
-    institution = get_institution(session, settlement.fixmedins_code)
-    care, disease = _care(session, settlement, visit)
-    classification = classify(settlement.insuplc_admdvs, institution.pooling_region)
-    facts = rules.CorrectionFacts(
-        line_codes=frozenset(line.med_list_codg for line in lines),
-        chronic_diseases=frozenset(session.scalars(select(ChronicDisease.code))),
-        local=classification is CrossRegion.LOCAL,
-    )
-    standing = _standing(session, settlement.setl_id)
-    earlier = rules.parse_corrections(standing[-1].corrections, facts) if standing else Corrections()
-    corrections = rules.parse_corrections(raw, facts).over(earlier)
-    rows = accumulator_rows(session, settlement.psn_no, settlement.insutype, settlement.year)
-    counted = counted_increments(session, settlement)
-    diseases = tuple(q.opsp_dise_code for q in person.qualifications if q.status == "active")
-    if corrections.qualification and corrections.qualification not in diseases:
-        diseases += (corrections.qualification,)
-    case = cases.Case(
-        insured_region=settlement.insuplc_admdvs,
-        catalogue_region=settlement.mdtrtarea_admvs,
-        insutype=settlement.insutype,
-        retiree=insurance.retiree,
-        civil_servant=insurance.civil_servant,
-        settlement_level=corrections.settlement_level or SettlementLevel(institution.settlement_level),
-        care=care,
-        category=corrections.category or FilingCategory(settlement.category),
-        cross_province=None if classification is CrossRegion.LOCAL else classification is CrossRegion.CROSS_PROVINCE,
-        service_date=settlement.service_date,
-        disease=disease,
-        person_diseases=diseases,
-        use_account=False,  # the account's payment is kept as it was (review_rules.personal_shares)
-        stay=stay_so_far(session, visit, settlement.year, before=settlement)
-        if care is engine.CareType.INPATIENT
-        else None,
-    )
-    catalogue = cases.catalogue_for(session, settlement.mdtrtarea_admvs, lines)
-    first_day = min((line.fee_ocur_time for line in lines), default=settlement.service_date)
-    corrected = rules.corrected_catalogue(catalogue, corrections.line_classes, first_day)
-    result = cases.compute(session, case, lines, rules.without(accumulator_values(rows), counted), corrected)
-    baseline = standing[-1].recomputed if standing and standing[-1].recomputed else original_split(settlement)
-    before = Totals.of(baseline)
-    acct, cash = rules.personal_shares(result.psn_part_amt, before.acct_pay)
-    after = Totals(result.medfee_sumamt, result.fund_pay_sumamt, result.psn_part_amt, acct)
-    difference = rules.difference_of(before, after)
-    originals = engine.split_bill(lines, catalogue).lines
-    kept = [d for d in settlement.setldetail if d["fund_pay_type"] == ACCOUNT_FUND]  # its row stands with it
-    recomputed = rules.split_json(result, MONEY_FIELDS, acct, cash, kept, originals)
-    delta = rules.increments_delta(result.increments, counted)
-    return (
-        Recomputation(corrections, result, recomputed, baseline, difference, rules.outcome_of(difference), delta),
-        rows,
-    )
 
 
 # -- deciding ----------------------------------------------------------------------------------------------
@@ -372,17 +274,40 @@ def _open_for_decision(
     session: Session, principal: Principal, review_id: str, action: str, *, lock: bool
 ) -> SettlementReview:
     review = load_review(session, review_id, lock=lock)
-    _authorize_staff(principal, review.insured_region, REVIEWERS, action)
+    authorize_staff(principal, review.insured_region, REVIEWERS, action)
     if review.status != Status.REQUESTED.value:
         raise YidiError(rules.RV_STATE, review_id=review.id, status=review.status, action=action)
     return review
 
 
+def state_error(review: SettlementReview, action: str) -> YidiError:
+    return YidiError(rules.RV_STATE, review_id=review.id, status=review.status, action=action)
+
+
 def preview(session: Session, principal: Principal, review_id: str, corrections: Any) -> Recomputation:
     """The recomputation with these corrections, nothing stored (the reviewer tries before deciding)."""
     review = _open_for_decision(session, principal, review_id, "preview / 试算", lock=False)
-    recomputation, _ = _recompute(session, _settlement(session, review.setl_id), corrections, lock=False)
-    return recomputation
+    return recompute(session, _settlement(session, review.setl_id), corrections, lock=False).recomputation
+
+
+def _same_decision(
+    session: Session,
+    settlement: Settlement,
+    review: SettlementReview,
+    corrections: Any,
+    note: str | None,
+    payee: Payee | None,
+) -> bool:
+    """A retried decision: the review was decided with these very corrections, note and payee."""
+    if review.status not in rules.STANDING or review.decision_note != note:
+        return False
+    if payee is not None and (payee.payee_name, payee.bank_name, payee.bank_account) != (
+        review.payee_name,
+        review.bank_name,
+        review.bank_account,
+    ):
+        return False
+    return applied_corrections(session, settlement, corrections, review).as_json() == (review.corrections or {})
 
 
 def decide(
@@ -394,97 +319,139 @@ def decide(
     now: dt.datetime,
     payee: Payee | None = None,
 ) -> SettlementReview:
-    """Recompute under the person's lock and decide: a difference to pay, a recovery, or no change; the
-    accumulators take the change in the same transaction."""
-    review = _open_for_decision(session, principal, review_id, "decide / 核定", lock=True)
+    """Recompute under the person's lock and decide: a difference, a recovery, or no change; the accumulators and
+    the personal account take the change in the same transaction. The same decision again answers the review as
+    decided; a different one is refused."""
+    action = "decide / 核定"
+    review = load_review(session, review_id, lock=True)
+    authorize_staff(principal, review.insured_region, REVIEWERS, action)
     note_text = rules.checked_text(note, "note", 500, required=False)
     settlement = _settlement(session, review.setl_id, lock=True)  # settlement, then person: as a cancellation locks
-    recomputation, rows = _recompute(session, settlement, corrections, lock=True)
+    if review.status != Status.REQUESTED.value:
+        if _same_decision(session, settlement, review, corrections, note_text, payee):
+            return review
+        raise state_error(review, action)
+    _refuse_while_unsettled(session, settlement.setl_id)
+    recomputed = recompute(session, settlement, corrections, lock=True)
+    r = recomputed.recomputation
     before = snapshot(review)
     if payee is not None:
         review.payee_name, review.bank_name, review.bank_account = payee.payee_name, payee.bank_name, payee.bank_account
-    if recomputation.outcome is Outcome.DIFFERENCE and not review.bank_account:
-        raise YidiError(
-            rules.RV_INPUT,
-            field="bank_account",
-            problem="a difference is paid to a bank account: give the payee / 须填写收款账户",
+    if r.outcome is Outcome.DIFFERENCE and r.shares.cash > 0:
+        if not review.bank_account:
+            raise YidiError(
+                rules.RV_INPUT,
+                field="bank_account",
+                problem="the cash the person paid is refunded to a bank account: give the payee / 须填写收款账户",
+            )
+        fault = bank_details_fault(review.payee_name, review.bank_name, review.bank_account)
+        if fault is not None:  # what a batch would refuse is refused now, naming the field
+            raise YidiError(rules.RV_INPUT, field=fault.field, problem=fault.problem)
+    if r.increments:
+        apply_increments(
+            session, recomputed.rows, settlement.psn_no, settlement.insutype, settlement.year, r.increments, +1
         )
-    if recomputation.increments or recomputation.outcome is not Outcome.NO_CHANGE:
-        delta = recomputation.increments
-        apply_increments(session, rows, settlement.psn_no, settlement.insutype, settlement.year, delta, +1)
-        record_adjustment(session, settlement, delta, SOURCE_KIND, review.id, now)
-    review.corrections = recomputation.corrections.as_json()
-    review.recomputed = recomputation.recomputed
-    review.increments = {k: str(v) for k, v in recomputation.increments.items()}
-    review.difference = recomputation.difference
-    review.outcome = recomputation.outcome.value
-    review.status = (Status.CLOSED if recomputation.outcome is Outcome.NO_CHANGE else Status.DECIDED).value
+    stands = bool(r.increments) or r.outcome is not Outcome.NO_CHANGE
+    dedc, counts = r.result.act_pay_dedc, r.counts_stay
+    record_adjustment(
+        session,
+        settlement,
+        r.increments,
+        SOURCE_KIND,
+        review.id,
+        now,
+        act_pay_dedc=dedc,
+        counts_stay=counts,
+        stands=stands,
+    )
+    if r.shares.account_credit:
+        _credit_account(session, principal, recomputed.insurance, r.shares.account_credit, review.id, now)
+    review.corrections = r.corrections.as_json()
+    review.recomputed = r.recomputed
+    review.increments = {k: str(v) for k, v in r.increments.items()}
+    review.difference = r.difference
+    review.outcome = r.outcome.value
+    review.account_credit = r.shares.account_credit if r.outcome is Outcome.DIFFERENCE else None
+    if r.outcome is Outcome.NO_CHANGE:
+        review.status = Status.CLOSED.value
+    elif r.outcome is Outcome.DIFFERENCE and r.shares.cash == 0:  # all of it went back to the account
+        review.status, review.settled_at = Status.PAID.value, now
+    else:
+        review.status = Status.DECIDED.value
     review.decided_at, review.decided_by, review.decision_note = now, principal.subject or "system", note_text
     review.version += 1
     session.flush()
-    _audit(session, principal, f"review.decide.{recomputation.outcome.value}", review, before, now)
+    audit_review(session, principal, f"review.decide.{r.outcome.value}", review, before, now)
     return review
 
 
+def _credit_account(
+    session: Session, principal: Principal, insurance: Insurance, credit: Decimal, review_id: str, now: dt.datetime
+) -> None:
+    """Credit back to the personal account what it paid of a difference (the insurance row was read under the
+    person's lock by the recomputation, as a settlement debits it)."""
+    was = insurance.balc
+    insurance.balc = was + credit
+    audit.record(
+        session,
+        at=now,
+        actor_type=principal.audience.value,
+        actor_id=principal.subject or "system",
+        channel="api",
+        action="insurance.account_credit",
+        entity_type="insurance",
+        entity_id=f"{insurance.psn_no}/{insurance.insutype}",
+        before={"balc": str(was)},
+        after={"balc": str(insurance.balc), "credit": str(credit), "review_id": review_id},
+    )
+
+
 def refuse(session: Session, principal: Principal, review_id: str, reason: str, now: dt.datetime) -> SettlementReview:
-    """Refuse the review (nothing recomputed); the reason is shown to the person."""
-    review = _open_for_decision(session, principal, review_id, "refuse / 不予复核", lock=True)
+    """Refuse the review (nothing recomputed); the reason is shown to the person. The same refusal again answers
+    the refused review."""
+    action = "refuse / 不予复核"
+    review = load_review(session, review_id, lock=True)
+    authorize_staff(principal, review.insured_region, REVIEWERS, action)
     text = rules.checked_text(reason, "reason", 500)
+    if review.status == Status.REFUSED.value and review.decision_note == text:
+        return review
+    if review.status != Status.REQUESTED.value:
+        raise state_error(review, action)
     before = snapshot(review)
     review.status, review.decision_note = Status.REFUSED.value, text
     review.decided_at, review.decided_by = now, principal.subject or "system"
     review.version += 1
     session.flush()
-    _audit(session, principal, "review.refuse", review, before, now)
-    return review
-
-
-def _settle_money(
-    session: Session,
-    principal: Principal,
-    review_id: str,
-    outcome: Outcome,
-    status: Status,
-    serial: str,
-    now: dt.datetime,
-    action: str,
-) -> SettlementReview:
-    review = load_review(session, review_id, lock=True)
-    _authorize_staff(principal, review.insured_region, SETTLERS, action)
-    if review.status != Status.DECIDED.value or review.outcome != outcome.value:
-        raise YidiError(rules.RV_STATE, review_id=review.id, status=f"{review.status}/{review.outcome}", action=action)
-    checked = rules.checked_serial(serial)
-    before = snapshot(review)
-    review.status, review.settled_at, review.settled_serial = status.value, now, checked
-    review.version += 1
-    session.flush()
-    _audit(session, principal, f"review.{status.value}", review, before, now)
+    audit_review(session, principal, "review.refuse", review, before, now)
     return review
 
 
 def record_recovery(
     session: Session, principal: Principal, review_id: str, serial: str, now: dt.datetime
 ) -> SettlementReview:
-    """The overpayment came back (the recovery's receipt or bank serial)."""
-    return _settle_money(
-        session, principal, review_id, Outcome.RECOVERY, Status.RECOVERED, serial, now, "record recovery / 登记追回"
-    )
-
-
-def mark_paid(
-    session: Session, principal: Principal, review_id: str, serial: str, now: dt.datetime
-) -> SettlementReview:
-    """The difference reached the person (for the payment batches: the bank's serial of the transfer)."""
-    return _settle_money(
-        session, principal, review_id, Outcome.DIFFERENCE, Status.PAID, serial, now, "mark paid / 登记支付"
-    )
+    """The overpayment came back (the recovery's receipt or bank serial). The same serial again answers the
+    recovered review."""
+    action = "record recovery / 登记追回"
+    review = load_review(session, review_id, lock=True)
+    authorize_staff(principal, review.insured_region, SETTLERS, action)
+    checked = rules.checked_serial(serial)
+    if review.status == Status.RECOVERED.value and review.settled_serial == checked:
+        return review
+    if review.status != Status.DECIDED.value or review.outcome != Outcome.RECOVERY.value:
+        raise YidiError(rules.RV_STATE, review_id=review.id, status=f"{review.status}/{review.outcome}", action=action)
+    before = snapshot(review)
+    review.status, review.settled_at, review.settled_serial = Status.RECOVERED.value, now, checked
+    review.version += 1
+    session.flush()
+    audit_review(session, principal, "review.recovered", review, before, now)
+    return review
 
 
 # -- lists and views ---------------------------------------------------------------------------------------
 
 
 def payable(session: Session, principal: Principal, region: str) -> list[SettlementReview]:
-    """Decided differences of a region not yet paid, oldest decision first (for the payment batches)."""
+    """Decided differences of a region not yet paid by bank, oldest decision first."""
     principal.require_region(region)
     stmt = (
         select(SettlementReview)
@@ -536,7 +503,7 @@ def review_queue(
 def detail(session: Session, principal: Principal, review_id: str, today: dt.date) -> ReviewDetail:
     """One review for the person or their agency's staff, with the settlement's split beside it."""
     review = load_review(session, review_id)
-    _authorize_party(principal, review.psn_no, review.insured_region, "复核 / settlement review", review_id)
+    authorize_party(principal, review.psn_no, review.insured_region, "复核 / settlement review", review_id)
     settlement = _settlement(session, review.setl_id)
     return ReviewDetail(review, settlement, original_split(settlement), is_overdue(review, today))
 

@@ -1,5 +1,6 @@
-"""Endpoints of reviews of direct settlements (复核): the person's (ask, list, view) and the staff's (ask at the
-counter, queue, preview, decide, refuse, record a recovery). Amounts are strings with two decimals."""
+"""Endpoints of reviews of direct settlements (复核): the person's (ask, list, view, change the payee of a difference
+not yet paid) and the staff's (ask at the counter, queue, preview, decide, refuse, record a recovery, change the
+payee). Amounts are strings with two decimals."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from yidi.core import clock
 from yidi.core.principal import Audience, Role
 from yidi.core.web import database
-from yidi.reimbursement import review_rules, reviews
+from yidi.reimbursement import review_payments, review_rules, reviews
 from yidi.reimbursement.models import SettlementReview
 from yidi.security.access import CurrentPrincipal, SecureRouter, allow
 
@@ -61,6 +62,16 @@ class DecideIn(CorrectionsIn, PayeeIn):
     note: Annotated[str | None, Field(max_length=500)] = None
 
 
+class PayeeChangeIn(BaseModel):
+    # Checked by the service (review_rules.checked_payee, the payment batches' own rule), which names the field.
+    payee_name: Annotated[str, Field(max_length=50)]
+    bank_name: Annotated[str, Field(max_length=100)]
+    bank_account: Annotated[str, Field(max_length=40)]
+
+    def payee(self) -> review_rules.Payee | None:
+        return review_rules.checked_payee(self.payee_name, self.bank_name, self.bank_account)
+
+
 class RefuseIn(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
@@ -83,6 +94,7 @@ class ReviewOut(BaseModel):
     overdue: bool
     outcome: str | None
     difference: Decimal | None  # > 0 paid to the person (轧差), < 0 recovered
+    account_credit: Decimal | None  # of a difference: the part credited back to the personal account
     decision_note: str | None
     decided_at: dt.datetime | None
     corrections: dict[str, Any] | None
@@ -111,6 +123,8 @@ class PreviewOut(BaseModel):
     difference: Decimal
     outcome: str
     increments: dict[str, str]
+    account_credit: Decimal  # of a difference: credited back to the personal account at the decision
+    cash: Decimal  # paid to the person by bank (> 0) or recovered from them (< 0)
 
 
 def out(review: SettlementReview) -> ReviewOut:
@@ -132,6 +146,7 @@ def _fields(review: SettlementReview) -> dict[str, Any]:
         "overdue": reviews.is_overdue(review, clock.today()),
         "outcome": review.outcome,
         "difference": review.difference,
+        "account_credit": review.account_credit,
         "decision_note": review.decision_note,
         "decided_at": review.decided_at,
         "corrections": review.corrections,
@@ -173,6 +188,16 @@ def request_mine(session: Uow, principal: CurrentPrincipal, setl_id: SetlId, bod
         session, principal, setl_id, body.reason, body.request_id, body.payee(), clock.now()
     )
     return out(review)
+
+
+@router.post(
+    "/reviews/{review_id}/payee",
+    access=PERSON,
+    response_model=ReviewOut,
+    summary="Send my review's difference not yet paid to another account",
+)
+def change_my_payee(session: Uow, principal: CurrentPrincipal, review_id: ReviewId, body: PayeeChangeIn) -> ReviewOut:
+    return out(review_payments.change_payee(session, principal, review_id, body.payee(), clock.now()))
 
 
 @router.get("/reviews", access=PERSON, response_model=list[ReviewOut], summary="My reviews")
@@ -229,6 +254,8 @@ def preview_review(session: Uow, principal: CurrentPrincipal, review_id: ReviewI
         difference=r.difference,
         outcome=r.outcome.value,
         increments={k: str(v) for k, v in r.increments.items()},
+        account_credit=r.shares.account_credit,
+        cash=r.shares.cash,
     )
 
 
@@ -241,6 +268,16 @@ def decide_review(session: Uow, principal: CurrentPrincipal, review_id: ReviewId
 @router.post("/staff/reviews/{review_id}/refuse", access=REVIEWERS, response_model=ReviewOut)
 def refuse_review(session: Uow, principal: CurrentPrincipal, review_id: ReviewId, body: RefuseIn) -> ReviewOut:
     return out(reviews.refuse(session, principal, review_id, body.reason, clock.now()))
+
+
+@router.post(
+    "/staff/reviews/{review_id}/payee",
+    access=STAFF,
+    response_model=ReviewOut,
+    summary="Send a difference not yet paid to another account",
+)
+def change_payee(session: Uow, principal: CurrentPrincipal, review_id: ReviewId, body: PayeeChangeIn) -> ReviewOut:
+    return out(review_payments.change_payee(session, principal, review_id, body.payee(), clock.now()))
 
 
 @router.post("/staff/reviews/{review_id}/recovered", access=SETTLERS, response_model=ReviewOut)

@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -40,6 +41,38 @@ class Case:
     use_account: bool = False  # acct_used_flag
     account_balance: Decimal = Decimal("0.00")
     stay: engine.StaySoFar | None = None
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The facts of a case that are the person's or the institution's and may change later: kept on the settlement
+    row when it is made (`Settlement.basis`), so that a review recomputes it with the facts it was made with."""
+
+    retiree: bool
+    civil_servant: bool
+    settlement_level: SettlementLevel
+    person_diseases: tuple[str, ...]
+
+    @staticmethod
+    def of(case: Case) -> Basis:
+        return Basis(case.retiree, case.civil_servant, case.settlement_level, case.person_diseases)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "retiree": self.retiree,
+            "civil_servant": self.civil_servant,
+            "settlement_level": self.settlement_level.value,
+            "person_diseases": list(self.person_diseases),
+        }
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Basis:
+        return Basis(
+            bool(data["retiree"]),
+            bool(data["civil_servant"]),
+            SettlementLevel(data["settlement_level"]),
+            tuple(str(d) for d in data["person_diseases"]),
+        )
 
 
 def catalogue_for(session: Session, region: str, lines: list[engine.FeeLine]) -> dict[str, CatalogEntry]:

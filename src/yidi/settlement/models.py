@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Date,
     ForeignKey,
     Index,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -187,6 +189,14 @@ class Settlement(Base):
     his_overlmt_selfpay: Mapped[Decimal | None] = mapped_column(Money)
     his_preselfpay_amt: Mapped[Decimal | None] = mapped_column(Money)
     his_inscp_scp_amt: Mapped[Decimal | None] = mapped_column(Money)
+    # What the engine read when the settlement was made, so that a review (复核) recomputes it as it stood then and
+    # not with what came later (None: made before 0018 kept them). `acc_before`: the person's year-to-date
+    # accumulators (key → amount or count as text) before it; `basis`: the facts of the case then (retiree,
+    # civil_servant, settlement_level, person_diseases); `year_seq`: its place among the person's settlement rows
+    # of the insurance type and year, counted under the person's lock (orders settlements of the same second).
+    acc_before: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    basis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    year_seq: Mapped[int | None] = mapped_column(Integer)
 
 
 class SettlementAdjustment(Base):
@@ -204,6 +214,12 @@ class SettlementAdjustment(Base):
     source_id: Mapped[str] = mapped_column(String(30))  # the review's id
     increments: Mapped[dict[str, str]] = mapped_column(JSON)  # accumulator key → change (as text; may be negative)
     made_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+    # What the settlement now stands for in its stay (every decided review records them, a no-change one too): the
+    # deductible it bears and whether it counts the stay. A later settlement of the stay reads these, not the row's.
+    act_pay_dedc: Mapped[Decimal | None] = mapped_column(Money)
+    counts_stay: Mapped[bool | None] = mapped_column(Boolean)
+    # False when the review changed neither the accumulators nor the money: the institution may still cancel.
+    stands: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Accumulator(Base):

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from yidi.core import inputs
@@ -32,7 +32,7 @@ from yidi.reference.models import ChronicDisease, Institution, ServiceKind, Sett
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
 from yidi.settlement import cases, engine, invoices
-from yidi.settlement.adjustments import adjusted
+from yidi.settlement.adjustments import adjusted, stay_share
 from yidi.settlement.care import settlement as kept_fields
 from yidi.settlement.inputs import (
     BAD_INPUT,
@@ -118,6 +118,11 @@ class Prepared:
     category: FilingCategory
     accumulators: dict[str, Accumulator]  # the year's rows, read after the lock
     kept: dict[str, Any]  # what the HIS sent that the settlement keeps (settlement.care)
+    # What the engine read, kept on the row for a later review (复核): the accumulators before it, the case's
+    # facts, and the row's place in the person's year.
+    acc_before: dict[str, str]
+    basis: cases.Basis
+    year_seq: int
 
 
 def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) -> Prepared:
@@ -201,11 +206,23 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
         account_balance=insurance.balc,
         stay=stay_so_far(session, visit, year) if care is Care.INPATIENT else None,
     )
-    result = cases.compute(session, case, lines, accumulator_values(rows))
+    values = accumulator_values(rows)
+    result = cases.compute(session, case, lines, values)
     given = inputs.optional_amount(data, "medfee_sumamt")
     if given is not None and given != result.medfee_sumamt:
         raise YidiError(MISMATCH, field="medfee_sumamt", given=given, expected=result.medfee_sumamt)
-    return Prepared(visit, insurance, fees, result, service_date, category, rows, kept)
+    acc_before = {k: str(v) for k, v in sorted(values.items()) if v}
+    year_seq = 1 + (  # read after the person's lock: every settlement and cancellation of the person takes it
+        session.scalar(
+            select(func.count())
+            .select_from(Settlement)
+            .where(Settlement.psn_no == visit.psn_no, Settlement.insutype == visit.insutype, Settlement.year == year)
+        )
+        or 0
+    )
+    return Prepared(
+        visit, insurance, fees, result, service_date, category, rows, kept, acc_before, cases.Basis.of(case), year_seq
+    )
 
 
 def stay_so_far(session: Session, visit: Visit, year: int, before: Settlement | None = None) -> engine.StaySoFar | None:
@@ -219,11 +236,10 @@ def stay_so_far(session: Session, visit: Visit, year: int, before: Settlement | 
         earlier = [s for s in earlier if s.setl_id != before.setl_id and not later_in_stay_than(s, before)]
     if not earlier:
         return None
+    shares = [stay_share(session, s) for s in earlier]  # as reviews (复核) of them left them
     return engine.StaySoFar(
-        deductible=sum((s.act_pay_dedc for s in earlier), Decimal("0.00")),
-        counted_this_year=any(
-            s.year == year and Decimal(s.increments.get(engine.Acc.INPATIENT_STAYS, "0")) > 0 for s in earlier
-        ),
+        deductible=sum((dedc for dedc, _ in shares), Decimal("0.00")),
+        counted_this_year=any(s.year == year and counts for s, (_, counts) in zip(earlier, shares, strict=True)),
     )
 
 
@@ -386,6 +402,9 @@ def _record(p: Prepared, call: Call, med_type: str) -> Settlement:
         setldetail=_detail_json(r),
         increments={k: str(v) for k, v in r.increments.items()},
         category=p.category.value,
+        acc_before=p.acc_before,
+        basis=p.basis.as_json(),
+        year_seq=p.year_seq,
         **p.kept,
     )
 
