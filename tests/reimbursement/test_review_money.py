@@ -135,7 +135,9 @@ def test_a_difference_refunds_the_cash_paid_and_credits_the_rest_to_the_account(
     assert accumulators(db) == {"outpatient.deductible": 15000, "outpatient.fund": 197000, "basic.fund": 197000}
     with db.read_only() as s:
         assert reviews.payable(s, CLERK, "411100") == []
-        credits = s.scalars(select(AuditEvent).where(AuditEvent.action == "insurance.account_credit")).all()
+        credits = s.scalars(
+            select(AuditEvent).where(AuditEvent.action == "insurance.account_credit").order_by(AuditEvent.id)
+        ).all()
         assert [(e.before["balc"], e.after["balc"], e.after["review_id"]) for e in credits] == [
             ("0.00", "125.00", first.id),
             ("125.00", "170.00", second.id),

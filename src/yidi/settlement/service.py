@@ -212,17 +212,21 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
     if given is not None and given != result.medfee_sumamt:
         raise YidiError(MISMATCH, field="medfee_sumamt", given=given, expected=result.medfee_sumamt)
     acc_before = {k: str(v) for k, v in sorted(values.items()) if v}
-    year_seq = 1 + (  # read after the person's lock: every settlement and cancellation of the person takes it
-        session.scalar(
-            select(func.count())
-            .select_from(Settlement)
-            .where(Settlement.psn_no == visit.psn_no, Settlement.insutype == visit.insutype, Settlement.year == year)
-        )
-        or 0
-    )
+    year_seq = _year_seq(session, visit, year) if lock else 0  # a pre-settlement stores nothing
     return Prepared(
         visit, insurance, fees, result, service_date, category, rows, kept, acc_before, cases.Basis.of(case), year_seq
     )
+
+
+def _year_seq(session: Session, visit: Visit, year: int) -> int:
+    """A settlement's place in the person's year: read after the person's lock, which every settlement and
+    cancellation of the person takes, so two settlements in the same second are still ordered."""
+    earlier = session.scalar(
+        select(func.count())
+        .select_from(Settlement)
+        .where(Settlement.psn_no == visit.psn_no, Settlement.insutype == visit.insutype, Settlement.year == year)
+    )
+    return 1 + (earlier or 0)
 
 
 def stay_so_far(session: Session, visit: Visit, year: int, before: Settlement | None = None) -> engine.StaySoFar | None:
