@@ -37,6 +37,7 @@ NO_INSURANCE = ErrorKind(
     "F_NO_INSURANCE", "没有险种{insutype}的参保记录", "no insurance record of type {insutype}", 422
 )
 ALLOWED_TYPES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+EXTENSIONS = {"application/pdf": (".pdf",), "image/png": (".png",), "image/jpeg": (".jpg", ".jpeg")}
 PENDING = (Status.SUBMITTED.value, Status.UNDER_REVIEW.value)
 
 
@@ -298,6 +299,26 @@ def sniff_type(content: bytes) -> str | None:
     return None
 
 
+def upload_type(filename: str, content: bytes) -> str:
+    """The content type of an uploaded paper (filings' and claims' materials), or BAD_UPLOAD: not empty, within
+    the size limit, a PDF, PNG or JPEG by its first bytes, and named for what it is (case aside). A reader's
+    computer opens a file by its name: a PDF named .png, .exe or .html would be opened as something else."""
+    limit = get_settings().max_upload_bytes
+    if not content:
+        raise YidiError(BAD_UPLOAD, reason="empty file / 文件为空")
+    if len(content) > limit:
+        raise YidiError(BAD_UPLOAD, reason=f"larger than {limit} bytes / 超过大小上限")
+    content_type = sniff_type(content)
+    if content_type is None:
+        raise YidiError(BAD_UPLOAD, reason="only PDF, PNG or JPEG files / 仅支持PDF、PNG、JPEG")
+    suffix, wanted = Path(filename).suffix.lower(), EXTENSIONS[content_type]
+    if suffix not in wanted:
+        names = " or ".join(wanted)
+        reason = f"the content is {content_type}: name the file {names} / 文件内容为{content_type}，扩展名应为{names}"
+        raise YidiError(BAD_UPLOAD, reason=reason)
+    return content_type
+
+
 def store_file(content: bytes) -> str:
     """Content-addressed storage under the data directory; returns the SHA-256."""
     digest = hashlib.sha256(content).hexdigest()
@@ -318,14 +339,7 @@ def add_material(
     authorize_person_scope(principal, get_person(session, filing.psn_no))
     if filing.status not in (*PENDING, Status.APPROVED.value):
         raise rules.refuse(rules.R_STATE, status=filing.status, action="upload materials / 上传材料")
-    limit = get_settings().max_upload_bytes
-    if not content:
-        raise YidiError(BAD_UPLOAD, reason="empty file / 文件为空")
-    if len(content) > limit:
-        raise YidiError(BAD_UPLOAD, reason=f"larger than {limit} bytes / 超过大小上限")
-    content_type = sniff_type(content)
-    if content_type is None:
-        raise YidiError(BAD_UPLOAD, reason="only PDF, PNG or JPEG files / 仅支持PDF、PNG、JPEG")
+    content_type = upload_type(filename, content)
     material = FilingMaterial(
         kind=kind,
         filename=filename[:200],

@@ -17,10 +17,11 @@ from yidi.core import clock
 from yidi.core.inputs import time_text
 from yidi.core.principal import Audience, Principal, Role
 from yidi.core.web import database
-from yidi.reimbursement import computation, drafts, feelist, service
+from yidi.reimbursement import computation, drafts, feelist, service, splits
 from yidi.reimbursement.inputs import MAX_DIAGNOSES, MAX_INVOICES, MAX_LINES, MAX_VISITS, refuse
 from yidi.reimbursement.models import Claim, ClaimMaterial, ClaimVisit
 from yidi.security.access import CurrentPrincipal, SecureRouter, allow
+from yidi.settlement.service import MONEY_FIELDS
 
 router = SecureRouter(prefix="/api/v1", tags=["reimbursement 手工报销"])
 PERSON = allow(Audience.PERSON)
@@ -224,7 +225,9 @@ class VisitPreview(BaseModel):
     split: dict[str, Any]
     increments: dict[str, str]
     paid_directly: str
+    payable: str  # the funds' share of the whole care less what was paid directly for it, never below zero
     direct_setl_ids: list[str]
+    settled_lines: dict[str, str]  # feedetl_sn → the direct settlement that holds the line (left out)
     lines: dict[str, dict[str, Any]]
 
 
@@ -330,11 +333,13 @@ def preview_out(p: computation.Computation) -> PreviewOut:
                 seq=v.visit.seq,
                 category=v.category.value,
                 service_date=v.service_date,
-                split=computation.split_json(v.result),
+                split=splits.split_json(v.result, MONEY_FIELDS),
                 increments={k: str(x) for k, x in (v.result.increments if v.result else {}).items()},
                 paid_directly=str(v.paid_directly),
+                payable=str(v.payable),
                 direct_setl_ids=[d.setl_id for d in v.direct],
-                lines=computation.line_results(v.result),
+                settled_lines={line.feedetl_sn: setl_id for line, setl_id in v.settled},
+                lines=computation.line_results(v),
             )
             for v in p.visits
         ],

@@ -3,10 +3,16 @@
 Each visit is a `Case`: the insured place's policy at the visit's service date, the catalogue the region's
 manual-reimbursement rule names (the treatment place's unless it prices claims by its own), the settlement
 level of the institution (as typed in for one outside the network), the filing category at the admission date.
-The person's year-to-date accumulators are read as the caller read them (under the lock of the person's
-insurance row at approval, as a direct settlement reads them), less the increments of every direct settlement of
-the same care, which the claim computes again as a whole; visits of one year are computed in date order, each
-after the previous one's increments. Nothing here writes: `approval_changes` says how the accumulators change.
+
+A visit of the same care as direct settlements in force (`rules.same_care`) is computed as the WHOLE care: the
+settlements' own lines (as settled, refunds folded in) and the claim's, from the year's accumulators less what
+those settlements count for now (their increments and every later adjustment), and it pays the funds' share of
+the whole care less what they count for in fund terms now (their fund share and the differences reviews
+decided). The person usually claims only what they paid in full; a settled line listed again is left out.
+The accumulators are read as the caller read them (under the lock of the person's insurance row at approval, as
+a direct settlement reads them); visits of one year are computed in date order, each after the previous one's
+increments. Nothing here writes: `approval_changes` says how the accumulators change and the caller records,
+against each settlement computed again, that it now counts for nothing (`settlement.adjustments`).
 """
 
 from __future__ import annotations
@@ -18,26 +24,30 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import YidiError
+from yidi.filing.coverage import Care
 from yidi.filing.rules import InstitutionFacts
-from yidi.filing.service import coverage_at, institution_facts
+from yidi.filing.service import MED_TYPE_CARE, coverage_at, institution_facts
 from yidi.parameters.policy import ClaimCare, FilingCategory, RegionPolicy
 from yidi.parameters.store import default_store
 from yidi.people.models import Insurance, Person
 from yidi.reference.models import SettlementLevel
 from yidi.reference.rules import CrossRegion
-from yidi.reimbursement import rules
-from yidi.reimbursement.models import Claim, ClaimVisit
+from yidi.reimbursement import rules, splits
+from yidi.reimbursement.models import Claim, ClaimLine, ClaimVisit, SettlementReview
+from yidi.reimbursement.review_rules import STANDING
 from yidi.settlement import cases, engine
-from yidi.settlement.models import Accumulator, Settlement
-from yidi.settlement.service import MONEY_FIELDS, accumulator_rows, accumulator_values
+from yidi.settlement.adjustments import counted_increments
+from yidi.settlement.models import Accumulator, FeeRecord, Settlement, SettlementAdjustment, Visit
+from yidi.settlement.service import accumulator_rows, accumulator_values, net_lines
 
 ZERO = Decimal("0.00")
 DONE = ("approved", "paid")  # a claim in force: the direct settlements it computed again are taken
+SOURCE_KIND = "claim"  # of the settlement adjustments a claim records
 
 
 @dataclass(frozen=True)
@@ -47,6 +57,8 @@ class VisitResult:
     service_date: dt.date
     result: engine.Result | None  # None: every line was excluded, nothing computed
     direct: list[rules.DirectSettlement]
+    own_lines: int = 0  # the claim's lines computed: the first of `result.lines`, the settlements' follow
+    settled: tuple[tuple[ClaimLine, str], ...] = ()  # claim lines a direct settlement holds: left out
 
     @property
     def paid_directly(self) -> Decimal:
@@ -59,6 +71,10 @@ class VisitResult:
     @property
     def medfee(self) -> Decimal:
         return self.result.medfee_sumamt if self.result else ZERO
+
+    @property
+    def payable(self) -> Decimal:
+        return rules.visit_payable(self.fund, self.paid_directly)
 
 
 @dataclass(frozen=True)
@@ -114,28 +130,87 @@ def check_chronic(visit: ClaimVisit, policy: RegionPolicy, person: Person, insut
         )
 
 
-def direct_settlements(session: Session, claim: Claim) -> list[rules.DirectSettlement]:
-    """The person's direct settlements in force at the claim's networked institutions."""
-    codes = {v.fixmedins_code for v in claim.visits if v.fixmedins_code}
+def care_class(med_type: str) -> Care | None:
+    """The care class of a med_type, as direct settlement maps it (outpatient, inpatient, chronic, pharmacy)."""
+    return MED_TYPE_CARE.get(med_type)
+
+
+def _candidates(claim: Claim) -> Any:
+    """The person's settlements in force at the claim's networked institutions that may be of a visit's care:
+    served on or after the first visit's first day, their visit begun by the last visit's last day."""
+    codes = sorted({v.fixmedins_code for v in claim.visits if v.fixmedins_code})
     if not codes:
-        return []
-    stmt = select(Settlement).where(
-        Settlement.psn_no == claim.psn_no,
-        Settlement.insutype == claim.insutype,
-        Settlement.status == "settled",
-        Settlement.fixmedins_code.in_(sorted(codes)),
+        return None
+    first = min(v.begndate for v in claim.visits)
+    after_last = dt.datetime.combine(max(v.enddate for v in claim.visits) + dt.timedelta(days=1), dt.time(), SHANGHAI)
+    return (
+        select(Settlement, Visit.begntime)
+        .join(Visit, Visit.mdtrt_id == Settlement.mdtrt_id)
+        .where(
+            Settlement.psn_no == claim.psn_no,
+            Settlement.insutype == claim.insutype,
+            Settlement.status == "settled",
+            Settlement.fixmedins_code.in_(codes),
+            Settlement.service_date >= first,
+            Visit.begntime < after_last,
+        )
     )
+
+
+def lock_direct_settlements(session: Session, claim: Claim) -> None:
+    """Lock the settlements a claim may compute again, before the person's insurance row: the order of a
+    cancellation (2208 locks the settlement, then the person), so that the two wait for each other rather than
+    deadlock, and a settlement the claim takes cannot be cancelled meanwhile."""
+    stmt = _candidates(claim)
+    if stmt is not None:
+        session.execute(stmt.order_by(Settlement.setl_id).with_for_update(of=Settlement)).all()
+
+
+def _reviewed(session: Session, setl_ids: list[str]) -> dict[str, Decimal]:
+    """setl_id → the differences decided by its reviews (复核): paid or to pay (> 0), recovered or to recover."""
+    stmt = (
+        select(SettlementReview.setl_id, func.sum(SettlementReview.difference))
+        .where(SettlementReview.setl_id.in_(setl_ids), SettlementReview.status.in_(STANDING))
+        .group_by(SettlementReview.setl_id)
+    )
+    return {setl_id: Decimal(total or 0) for setl_id, total in session.execute(stmt)}
+
+
+def direct_settlements(session: Session, claim: Claim) -> list[rules.DirectSettlement]:
+    """The person's direct settlements in force that may be of the same care as a visit of the claim, each with
+    what it counts for now and its own lines."""
+    stmt = _candidates(claim)
+    if stmt is None:
+        return []
+    found = [(s, begntime) for s, begntime in session.execute(stmt.order_by(Settlement.setl_time, Settlement.setl_id))]
+    ids = [s.setl_id for s, _ in found]
+    fees: dict[str, list[FeeRecord]] = defaultdict(list)
+    for fee in session.scalars(select(FeeRecord).where(FeeRecord.setl_id.in_(ids)).order_by(FeeRecord.id)):
+        fees[fee.setl_id or ""].append(fee)
+    reviewed = _reviewed(session, ids) if ids else {}
     return [
         rules.DirectSettlement(
             s.setl_id,
             s.fixmedins_code,
+            care_class(s.med_type),
             s.service_date,
+            begntime.astimezone(SHANGHAI).date(),
             s.year,
-            s.fund_pay_sumamt,
-            {k: Decimal(v) for k, v in s.increments.items()},
+            s.fund_pay_sumamt + reviewed.get(s.setl_id, ZERO),
+            counted_increments(session, s),
+            tuple(net_lines(fees[s.setl_id])),
         )
-        for s in session.scalars(stmt.order_by(Settlement.setl_time))
+        for s, begntime in found
     ]
+
+
+def absorbing_claim(session: Session, setl_id: str) -> str | None:
+    """The claim that computed this settlement again (it now counts for nothing: the claim holds its care), or
+    None. A review of such a settlement must be refused: the claim already paid the whole care."""
+    stmt = select(SettlementAdjustment.source_id).where(
+        SettlementAdjustment.setl_id == setl_id, SettlementAdjustment.source_kind == SOURCE_KIND
+    )
+    return session.scalar(stmt.limit(1))
 
 
 def taken_elsewhere(session: Session, claim: Claim) -> dict[str, str]:
@@ -197,7 +272,17 @@ def compute(
             person,
         )
         category = rules.filing_category(decision)
-        lines = [
+        kept = [ln for ln in visit.lines if not ln.excluded]
+        same = [
+            d
+            for d in rules.same_care(
+                directs, visit.fixmedins_code, care_class(visit.med_type), visit.begndate, visit.enddate
+            )
+            if d.setl_id not in used
+        ]
+        twice = rules.settled_lines([(ln.feedetl_sn, ln.med_list_codg, ln.det_item_fee_sumamt) for ln in kept], same)
+        settled = tuple((kept[n], setl_id) for n, setl_id in sorted(twice.items()))
+        own = [
             engine.FeeLine(
                 ln.feedetl_sn,
                 ln.med_list_codg,
@@ -206,22 +291,17 @@ def compute(
                 ln.cnt,
                 ln.pric,
             )
-            for ln in visit.lines
-            if not ln.excluded
+            for n, ln in enumerate(kept)
+            if n not in twice
         ]
-        if not lines:  # nothing left to pay: the care's direct settlements stay as they are
-            results.append(VisitResult(visit, category, day, None, []))
+        if not own:  # nothing of the claim's own left to pay: the care's direct settlements stay as they are
+            results.append(VisitResult(visit, category, day, None, [], 0, settled))
             continue
-        same = [
-            d
-            for d in rules.same_care(directs, visit.fixmedins_code, visit.begndate, visit.enddate)
-            if d.setl_id not in used
-        ]
         for d in same:
             if d.setl_id in elsewhere:
                 raise YidiError(rules.R_DIRECT_COUNTED, setl_id=d.setl_id, claim_id=elsewhere[d.setl_id])
             used.add(d.setl_id)
-            acc[d.year] = rules.add(acc_of(d.year), d.increments, -1)
+            acc[d.year] = splits.without(acc_of(d.year), d.increments)
         case = cases.Case(
             insured_region=claim.insured_region,
             catalogue_region=rules.catalogue_region(
@@ -242,9 +322,10 @@ def compute(
                 q.opsp_dise_code for q in person.qualifications if q.status == "active" and q.insutype == claim.insutype
             ),
         )
+        lines = own + [line for d in same for line in d.lines]
         result = cases.compute(session, case, lines, acc_of(day.year))
         acc[day.year] = rules.add(acc_of(day.year), result.increments)
-        results.append(VisitResult(visit, category, day, result, same))
+        results.append(VisitResult(visit, category, day, result, same, len(own), settled))
     return Computation(results, rows)
 
 
@@ -261,30 +342,10 @@ def approval_changes(computation: Computation) -> dict[int, dict[str, Decimal]]:
     return {y: {k: v for k, v in c.items() if v} for y, c in out.items()}
 
 
-def split_json(result: engine.Result | None) -> dict[str, Any]:
-    """The split as kept on the visit: every setlinfo amount as 2-decimal text, the ratio, the fund details."""
-    if result is None:
-        return {**dict.fromkeys(MONEY_FIELDS, "0.00"), "pool_prop_selfpay": "0.0000", "setldetail": []}
-    return {
-        **{k: str(getattr(result, k)) for k in MONEY_FIELDS},
-        "pool_prop_selfpay": str(result.pool_prop_selfpay),
-        "setldetail": [
-            {
-                "fund_pay_type": d.fund_pay_type,
-                "fund_pay_type_name": d.fund_pay_type_name,
-                "inscp_scp_amt": str(d.inscp_scp_amt),
-                "crt_payb_lmt_amt": str(d.crt_payb_lmt_amt),
-                "fund_payamt": str(d.fund_payamt),
-                "setl_proc_info": d.setl_proc_info,
-            }
-            for d in result.setldetail
-        ],
-    }
-
-
-def line_results(result: engine.Result | None) -> dict[str, dict[str, Any]]:
-    """feedetl_sn → the line's split (text amounts) and the catalogue class that made it."""
-    if result is None:
+def line_results(r: VisitResult) -> dict[str, dict[str, Any]]:
+    """feedetl_sn → the claim line's split (text amounts) and the catalogue class that made it (the settlements'
+    lines computed with them are theirs, not the claim's)."""
+    if r.result is None:
         return {}
     return {
         line.feedetl_sn: {
@@ -294,5 +355,5 @@ def line_results(result: engine.Result | None) -> dict[str, dict[str, Any]]:
             "inscp_scp_amt": str(split.inscp_scp_amt),
             "chrgitm_lv": split.chrgitm_lv,
         }
-        for line, split in result.lines
+        for line, split in r.result.lines[: r.own_lines]
     }

@@ -20,11 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from yidi.core.clock import SHANGHAI
-from yidi.core.config import get_settings
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.ids import PlatformIdKind, new_platform_id
 from yidi.core.principal import Principal
-from yidi.filing.service import BAD_UPLOAD, authorize_person_scope, sniff_type, store_file
+from yidi.filing.service import authorize_person_scope, store_file, upload_type
 from yidi.parameters.policy import MaterialKind
 from yidi.parameters.store import default_store
 from yidi.people.models import Insurance, Person
@@ -32,7 +31,8 @@ from yidi.people.service import get_person
 from yidi.reference.rules import divisions
 from yidi.reference.service import get_institution
 from yidi.reimbursement import feelist, inputs, rules, service
-from yidi.reimbursement.models import Claim, ClaimInvoice, ClaimLine, ClaimMaterial, ClaimVisit
+from yidi.reimbursement.models import Claim, ClaimInvoice, ClaimLine, ClaimMaterial, ClaimVisit, PaymentItem
+from yidi.reimbursement.payment_rules import ItemResult, SourceKind
 
 
 def create_claim(
@@ -52,9 +52,12 @@ def create_claim(
         if earlier is not None:
             return earlier
     insutype = inputs.code(data, "insutype", "", max_len=3, required=False) or next(
-        (i.insutype for i in person.insurances), ""
+        (i.insutype for i in person.insurances if not principal.is_staff or i.insuplc_admdvs in principal.regions),
+        "",
     )
     insurance = service.insurance_of(person, insutype)
+    if principal.is_staff:  # counter staff file for the persons insured in their region, under that insurance
+        principal.require_region(insurance.insuplc_admdvs)
     payee = inputs.read_payee(data, person.psn_name)
     raw_visits = data.get("visits") or []
     if not isinstance(raw_visits, list):
@@ -111,7 +114,9 @@ def _visit(session: Session, seq: int, raw: Any, insurance: Insurance, now: dt.d
         raise inputs.refuse(f"visits[{seq}]", "应为对象", "must be an object")
     limits = default_store().input_limits(now.date())
     v = inputs.read_visit(raw, where, limits, now)
-    rules.check_insurance_period(seq, v.begndate, v.enddate, insurance.begndate, insurance.enddate)
+    rules.check_insurance_period(
+        seq, v.begndate, v.enddate, insurance.begndate, insurance.enddate, insurance.psn_insu_stas
+    )
     if v.fixmedins_code:
         try:
             inst = get_institution(session, v.fixmedins_code)
@@ -125,6 +130,7 @@ def _visit(session: Session, seq: int, raw: Any, insurance: Insurance, now: dt.d
         except YidiError:
             raise inputs.refuse(f"{where}institution_region", "未知的区划代码", "is not a known division") from None
         name, level = v.institution_name, v.institution_level.value
+        service.check_typed_institution(session, seq, name, region)
     visit = ClaimVisit(
         seq=seq,
         fixmedins_code=v.fixmedins_code,
@@ -290,11 +296,15 @@ def import_fee_list(
     session: Session, principal: Principal, claim_id: str, seq: int, filename: str, content: bytes, now: dt.datetime
 ) -> Claim:
     """Replace the fee lines of visit `seq` with those of the hospital's fee-list file (CSV or XLSX): all of them,
-    or none with a row-level report."""
+    or none with a row-level report. The file is read before the claim's row is locked (reading a workbook
+    takes time the other writers of the claim should not wait for); its rows are checked against the visit
+    under the lock."""
+    service.authorize(session, principal, service.load(session, claim_id))  # only then is the file read
+    rows = feelist.read_fee_table(filename, content)
     claim, _, before = _editable(session, principal, claim_id)
     visit = _find_visit(claim, seq)
     limits = default_store().input_limits(now.date())
-    lines = feelist.read_fee_list(filename, content, limits, visit.begndate, visit.enddate, now)
+    lines = feelist.check_fee_rows(rows, limits, visit.begndate, visit.enddate, now)
     return _replace_lines(session, principal, claim, visit, lines, before, now, "claim.fee_list")
 
 
@@ -319,13 +329,32 @@ def _replace_lines(
 def put_payee(
     session: Session, principal: Principal, claim_id: str, data: Mapping[str, Any], now: dt.datetime
 ) -> Claim:
-    """Change where the money goes (before submission, or while the claim is returned for materials)."""
-    claim, person, before = _editable(session, principal, claim_id, (service.DRAFT, service.RETURNED))
+    """Change where the money goes: before submission, while the claim is returned for materials, or once
+    approved while no transfer of it is pending (the bank returned one to a closed account: the next batch pays
+    the new one). The change is audited with the account masked."""
+    claim, person, before = _editable(session, principal, claim_id, (service.DRAFT, service.RETURNED, service.APPROVED))
+    if claim.status == service.APPROVED and _transfer_pending(session, claim.id):
+        raise YidiError(
+            rules.R_STATE,
+            claim_id=claim.id,
+            status="approved, in a pending transfer / 待银行转账",
+            action_zh="修改收款账户",
+            action_en="change its payee",
+        )
     payee = inputs.read_payee(data, person.psn_name)
     claim.payee_name, claim.bank_name, claim.bank_account = payee.payee_name, payee.bank_name, payee.bank_account
     claim.version += 1
     service.record(session, principal, service.channel_of(principal), "claim.payee", claim, before, now)
     return claim
+
+
+def _transfer_pending(session: Session, claim_id: str) -> bool:
+    stmt = select(PaymentItem.id).where(
+        PaymentItem.source_kind == SourceKind.CLAIM.value,
+        PaymentItem.source_id == claim_id,
+        PaymentItem.result == ItemResult.PENDING.value,
+    )
+    return session.scalar(stmt.limit(1)) is not None
 
 
 def add_material(
@@ -341,14 +370,7 @@ def add_material(
     except ValueError:
         allowed = ", ".join(k.value for k in MaterialKind)
         raise inputs.refuse("kind", f"须为{allowed}之一", f"must be one of {allowed}") from None
-    limit = get_settings().max_upload_bytes
-    if not content:
-        raise YidiError(BAD_UPLOAD, reason="empty file / 文件为空")
-    if len(content) > limit:
-        raise YidiError(BAD_UPLOAD, reason=f"larger than {limit} bytes / 超过大小上限")
-    content_type = sniff_type(content)
-    if content_type is None:
-        raise YidiError(BAD_UPLOAD, reason="only PDF, PNG or JPEG files / 仅支持PDF、PNG、JPEG")
+    content_type = upload_type(filename or "", content)
     digest = hashlib.sha256(content).hexdigest()
     same = next((m for m in claim.materials if m.sha256 == digest and m.kind == kind), None)
     if same is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import zipfile
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -40,6 +41,8 @@ R_FEE_LIST = ErrorKind(
     422,
 )
 MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # an XLSX of 5,000 lines unpacks to a few MB
+MAX_COLUMNS = 64  # the header read: the 8 columns and whatever else a hospital prints
 
 # The national names of 2204 feedetail and the Chinese column titles hospitals print.
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -197,6 +200,13 @@ def read_fee_list(
     filename: str, content: bytes, limits: InputLimits, begndate: dt.date, enddate: dt.date, now: dt.datetime
 ) -> list[LineIn]:
     """The lines of a fee-list file, or `InputRefused` (R_FEE_LIST) listing every problem by row."""
+    return check_fee_rows(read_fee_table(filename, content), limits, begndate, enddate, now)
+
+
+def read_fee_table(filename: str, content: bytes) -> list[tuple[int, dict[str, Any]]]:
+    """The data rows of a fee-list file by national column name, each with its row number, or `InputRefused`
+    (R_FEE_LIST): an empty, oversized or mislabelled file, a bad header, no rows or more than `MAX_LINES`.
+    The rows are not checked here (`check_fee_rows` does, against the visit's days)."""
     if not content:
         raise _file_problem("file", "文件为空", "the file is empty")
     if len(content) > MAX_FILE_BYTES:
@@ -208,11 +218,18 @@ def read_fee_list(
     numbered: list[tuple[int, dict[str, Any]]] = []
     for n, cells in rows:
         if len(numbered) >= MAX_LINES:
-            raise _file_problem("lines", f"超过{MAX_LINES}行，请核对文件", f"more than {MAX_LINES} rows", n)
+            raise _too_long(n)
         numbered.append((n, {k: _cell(cells[i]) if i < len(cells) else None for k, i in positions.items()}))
     if not numbered:
         raise _file_problem("lines", "没有数据行", "no data rows", 2)
-    lines, problems = read_lines(numbered, limits, begndate, enddate, now)
+    return numbered
+
+
+def check_fee_rows(
+    rows: list[tuple[int, dict[str, Any]]], limits: InputLimits, begndate: dt.date, enddate: dt.date, now: dt.datetime
+) -> list[LineIn]:
+    """The lines of the rows `read_fee_table` read, or `InputRefused` (R_FEE_LIST) listing every problem by row."""
+    lines, problems = read_lines(rows, limits, begndate, enddate, now)
     if problems:
         raise InputRefused(problems, R_FEE_LIST)
     return lines
@@ -237,6 +254,10 @@ def map_header(header: Iterable[object]) -> tuple[dict[str, int], list[Problem]]
     return positions, problems
 
 
+def _too_long(row: int) -> InputRefused:
+    return _file_problem("lines", f"超过{MAX_LINES}行，请核对文件", f"more than {MAX_LINES} rows", row)
+
+
 def _file_problem(field: str, zh: str, en: str, row: int | None = None) -> InputRefused:
     return InputRefused([Problem(field, zh, en, row)], R_FEE_LIST)
 
@@ -257,9 +278,12 @@ def _table(filename: str, content: bytes) -> tuple[list[object], Iterator[tuple[
         reader = csv.reader(io.StringIO(decoded))
         try:
             header: list[object] = list(next(reader, []))
-            rows: list[tuple[int, list[object]]] = [
-                (n, list(r)) for n, r in enumerate(reader, start=2) if any(c.strip() for c in r)
-            ]
+            rows: list[tuple[int, list[object]]] = []
+            for n, r in enumerate(reader, start=2):
+                if any(c.strip() for c in r):
+                    rows.append((n, list(r)))
+                    if len(rows) > MAX_LINES:  # enough to refuse the file: the rest is not read
+                        break
         except csv.Error as exc:
             raise _file_problem("file", f"CSV格式错误：{exc}", f"malformed CSV: {exc}") from None
         if not header:
@@ -273,26 +297,48 @@ def _table(filename: str, content: bytes) -> tuple[list[object], Iterator[tuple[
 
 
 def _workbook(content: bytes) -> tuple[list[object], Iterator[tuple[int, list[object]]]]:
+    """Header and rows of the first worksheet, reading no more than the file may hold: the workbook's own
+    <dimension> (it may claim 16,384 columns and a million rows in a few KB) is ignored, the header is at most
+    `MAX_COLUMNS` wide, each row as wide as the header, and the reading stops at row `MAX_LINES` + 2, whose
+    presence (even empty: the sheet goes on) refuses the file. Empty rows before it are skipped."""
     from openpyxl import load_workbook
 
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, ValueError):
+        raise _file_problem("file", "XLSX工作簿无法读取", "unreadable XLSX workbook") from None
+    if unpacked > MAX_UNPACKED_BYTES:  # a few KB that inflate to gigabytes of XML
+        raise _file_problem(
+            "file", f"解压后超过{MAX_UNPACKED_BYTES}字节", f"unpacks to over {MAX_UNPACKED_BYTES} bytes"
+        )
+    last = MAX_LINES + 2  # one row past the most the file may hold
+    body: list[tuple[int, list[object]]] = []
+    beyond = False
+    try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-        rows = workbook.worksheets[0].iter_rows(values_only=True)
-        first = next(rows, None)
-        body: list[tuple[int, list[object]]] = []
-        for n, r in enumerate(rows, start=2):
-            if any(c not in (None, "") for c in r):
-                body.append((n, list(r)))
-                if len(body) > MAX_LINES:  # enough to refuse the file: the rest is not read
-                    break
+        sheet = workbook.worksheets[0]
+        sheet.reset_dimensions()
+        first = next(sheet.iter_rows(max_row=1, max_col=MAX_COLUMNS, values_only=True), None)
+        header = list(first or ())
+        while header and header[-1] in (None, ""):
+            header.pop()
+        if header:
+            rows = sheet.iter_rows(min_row=2, max_row=last, max_col=len(header), values_only=True)
+            for n, r in enumerate(rows, start=2):
+                beyond = n == last
+                if not beyond and any(c not in (None, "") for c in r):
+                    body.append((n, list(r)))
         workbook.close()
     except Exception as exc:  # openpyxl raises many kinds for a damaged workbook
         raise _file_problem(
             "file", f"XLSX工作簿无法读取（{type(exc).__name__}）", f"unreadable XLSX workbook ({type(exc).__name__})"
         ) from None
-    if first is None:
+    if not header:
         raise _file_problem("file", "工作表为空", "the worksheet is empty")
-    return list(first), iter(body)
+    if beyond:
+        raise _too_long(last)
+    return header, iter(body)
 
 
 def _cell(value: object) -> object:

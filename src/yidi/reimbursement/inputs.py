@@ -8,13 +8,16 @@ import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import ErrorKind, YidiError
+from yidi.core.money import parse_amount
 from yidi.parameters.policy import ClaimCare, InputLimits
 from yidi.reference.models import SettlementLevel
+from yidi.reimbursement.payment_rules import bank_details_problem, normalise_account
+from yidi.settlement.invoices import invoice_number
 
 MAX_VISITS, MAX_LINES, MAX_INVOICES, MAX_MATERIALS, MAX_DIAGNOSES = 20, 5000, 50, 30, 20
 
@@ -81,7 +84,6 @@ CARE_MED_TYPES: dict[ClaimCare, tuple[str, ...]] = {
 INPATIENT_MED_TYPES = {"21", "23", "24", "52"}
 _CODE = re.compile(r"[0-9A-Za-z][0-9A-Za-z._\-/]*", re.ASCII)
 _DISEASE = re.compile(r"M[0-9]{5}", re.ASCII)
-_ACCOUNT = re.compile(r"[0-9]{10,30}", re.ASCII)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -191,16 +193,17 @@ def day(data: Mapping[str, Any], name: str, where: str) -> dt.date:
 def decimal_problem(
     value: Any, places: int, *, maximum: Decimal, positive: bool
 ) -> tuple[Decimal | None, tuple[str, str] | None]:
-    """(the number, None) or (None, (zh, en)): text or an integer with at most `places` decimals, not negative,
-    greater than zero where `positive`, at most `maximum`. Never a float: a binary fraction would hide a
-    rounding."""
+    """(the number, None) or (None, (zh, en)): text in the grammar of `core.money.parse_amount` (ASCII digits, an
+    optional sign, thousands separators only in groups of three, a decimal point) or an integer, with at most
+    `places` decimals, not negative, greater than zero where `positive`, at most `maximum`. Never a float: a
+    binary fraction would hide a rounding. "12,50" is not 1250, "1e3" not 1000: a reading that guesses is
+    refused."""
     if blank(value):
         return None, ("必填", "is required")
     if isinstance(value, bool) or isinstance(value, float) or not isinstance(value, str | int | Decimal):
         return None, ("应为数字文本，如“12.50”", 'must be a number written as text, such as "12.50"')
-    try:
-        number = Decimal(value.strip().replace(",", "") if isinstance(value, str) else value)
-    except InvalidOperation:
+    number = value if isinstance(value, Decimal) else _number(value)
+    if number is None:
         return None, ("不是数字", "is not a number")
     # By the exponent, before any arithmetic: abs() or quantize() of 1e999999999 would overflow the context.
     if not number.is_finite() or (number and number.adjusted() >= 12) or number.as_tuple().exponent < -12:  # type: ignore[operator]
@@ -214,6 +217,21 @@ def decimal_problem(
     if number > maximum:
         return None, (f"超过上限{maximum}", f"is above the limit {maximum}")
     return number, None
+
+
+def _number(value: str | int) -> Decimal | None:
+    """The number in `parse_amount`'s grammar, any number of decimals: its whole part is checked by
+    `parse_amount` itself (sign, digits, groups of three), the decimals must be ASCII digits."""
+    if isinstance(value, int):
+        return Decimal(value)
+    whole, point, decimals = value.strip().partition(".")
+    if len(value) > 40 or (point and not (decimals.isascii() and decimals.isdigit())):
+        return None
+    try:
+        parse_amount(whole)
+    except YidiError:
+        return None
+    return Decimal(whole.replace(",", "") + point + decimals)
 
 
 def amount(data: Mapping[str, Any], name: str, where: str, maximum: Decimal) -> Decimal:
@@ -244,21 +262,22 @@ class Payee:
 
 
 def read_payee(data: Mapping[str, Any], default_name: str) -> Payee:
+    """The payee as the payment batches will send it to the bank: one validator, `bank_details_problem`, so that
+    a claim approved is a claim the batches can pay. The account is kept as digits only."""
     name = text(data, "payee_name", "", max_len=50, required=False) or default_name
-    bank = text(data, "bank_name", "", max_len=100, min_len=2)
-    raw = text(data, "bank_account", "", max_len=40) or ""
-    account = re.sub(r"[\s-]", "", raw)
-    if not _ACCOUNT.fullmatch(account):
-        raise refuse("bank_account", "须为10至30位数字", "must be 10 to 30 digits")
-    assert bank is not None
+    bank = text(data, "bank_name", "", max_len=100, min_len=2) or ""
+    account = normalise_account(text(data, "bank_account", "", max_len=40) or "")
+    # Each field against good values of the others: the refusal names the field that is wrong.
+    good_name, good_bank, good_account = "收款人", "开户银行", "00000000"
+    for field_name, problem in (
+        ("payee_name", bank_details_problem(name, good_bank, good_account)),
+        ("bank_name", bank_details_problem(good_name, bank, good_account)),
+        ("bank_account", bank_details_problem(good_name, good_bank, account)),
+    ):
+        if problem is not None:
+            en, _, zh = problem.partition(" / ")
+            raise refuse(field_name, zh or en, en)
     return Payee(name, bank, account)
-
-
-def mask_account(account: str) -> str:
-    """The first four and the last four digits; the rest starred (as a bank prints it on a receipt)."""
-    if len(account) <= 8:
-        return "*" * len(account)
-    return account[:4] + "*" * (len(account) - 8) + account[-4:]
 
 
 # -- a visit ------------------------------------------------------------------------------------------------
@@ -413,7 +432,7 @@ def read_invoices(
             raise refuse(f"{where}[{n}]", "应为对象", "must be an object")
         invono = code(item, "invono", at, max_len=40)
         assert invono is not None
-        if any(i.invono == invono for i in out):
+        if any(invoice_number(i.invono) == invoice_number(invono) for i in out):  # as the register keys it
             raise refuse(f"{at}invono", f"发票{invono}重复", f"invoice {invono} appears twice")
         issued = day(item, "invoice_date", at)
         if issued > today:

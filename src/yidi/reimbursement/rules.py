@@ -1,9 +1,10 @@
 """Pure rules of manual reimbursement (手工报销): values in, values or refusals out. No database, clock or HTTP.
 
 The claim deadline, which catalogue and which policy date apply, the filing category at the time of care, the
-exclusions, the required materials, the invoices against the fee lines, and how the direct settlements of the same
-care are taken out of the accumulators before the whole care is computed again (settlement.md §10). What the input
-must look like is `reimbursement.inputs`.
+exclusions, the required materials, the invoices against the fee lines, which direct settlements are of the same
+care (their lines join the claim's, and the whole care is computed again from the accumulators without them:
+settlement.md §10), and what the claim pays (each visit's funds' share less what was paid directly for it). What
+the input must look like is `reimbursement.inputs`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from yidi.filing.coverage import Care, FilingDecision
 from yidi.filing.rules import add_months
 from yidi.parameters.policy import ClaimCare, FilingCategory, InputLimits, ManualReimbursement, MaterialKind
 from yidi.reimbursement.inputs import INPATIENT_MED_TYPES, refuse
-from yidi.settlement.engine import CareType
+from yidi.settlement.engine import CareType, FeeLine
 
 ZERO = Decimal("0.00")
 
@@ -80,9 +81,17 @@ R_DIRECT_COUNTED = ErrorKind(
 
 
 def check_insurance_period(
-    seq: int, begndate: dt.date, enddate: dt.date, insured_from: dt.date, insured_until: dt.date | None
+    seq: int,
+    begndate: dt.date,
+    enddate: dt.date,
+    insured_from: dt.date,
+    insured_until: dt.date | None,
+    status: str = "1",
 ) -> None:
-    """The care lies in the person's insurance period (参保期间)."""
+    """The care lies in the person's insurance period (参保期间). What counts is the insurance at the dates of care,
+    not on the day of the claim: care of the period may be claimed after the insurance ended (the person moved or
+    retired elsewhere). The status flag (psn_insu_stas, 1 正常参保) is read only for a record with no end date,
+    where it is the one sign that the insurance stopped."""
     where = f"visits[{seq}]."
     if begndate < insured_from:
         raise refuse(
@@ -92,6 +101,8 @@ def check_insurance_period(
         raise refuse(
             f"{where}enddate", f"晚于参保结束日期{insured_until}", f"is after the insurance ended ({insured_until})"
         )
+    if insured_until is None and status != "1":
+        raise refuse("insutype", "参保状态不正常，不能报销", "the insurance is not active: no reimbursement")
 
 
 def claim_deadline(mr: ManualReimbursement, end_of_care: dt.date) -> dt.date:
@@ -191,37 +202,63 @@ def check_invoice_sum(seq: int, invoices: Sequence[Decimal], lines: Sequence[Dec
 
 @dataclass(frozen=True)
 class DirectSettlement:
+    """A direct settlement in force as a claim sees it: what it counts for now, in the accumulators
+    (`increments`: its own and every later adjustment, 复核) and in fund terms (`fund_pay_sumamt`: its own share
+    and the differences reviews decided), and its own fee lines (refunds folded in)."""
+
     setl_id: str
     fixmedins_code: str
+    care: Care | None  # the care class of its med_type (outpatient, inpatient, chronic, pharmacy)
     service_date: dt.date
+    admission: dt.date  # the day of its visit's begntime
     year: int
     fund_pay_sumamt: Decimal
     increments: dict[str, Decimal] = field(default_factory=dict)
+    lines: tuple[FeeLine, ...] = ()
 
 
 def same_care(
-    settlements: Iterable[DirectSettlement], fixmedins_code: str | None, begndate: dt.date, enddate: dt.date
+    settlements: Iterable[DirectSettlement],
+    fixmedins_code: str | None,
+    care: Care | None,
+    begndate: dt.date,
+    enddate: dt.date,
 ) -> list[DirectSettlement]:
-    """The direct settlements in force of the same care: at the same institution, dated within the visit's days
-    (an institution outside the network settles nothing directly)."""
-    if fixmedins_code is None:
+    """The direct settlements in force of the same care: at the same institution, of the same care class (an
+    outpatient visit during a claimed stay is another care), its service date or its visit's first day within
+    the visit's days. An institution outside the network settles nothing directly."""
+    if fixmedins_code is None or care is None:
         return []
-    return [s for s in settlements if s.fixmedins_code == fixmedins_code and begndate <= s.service_date <= enddate]
+    return [
+        s
+        for s in settlements
+        if s.fixmedins_code == fixmedins_code
+        and s.care is care
+        and (begndate <= s.service_date <= enddate or begndate <= s.admission <= enddate)
+    ]
 
 
-def add(acc: Mapping[str, Decimal], increments: Mapping[str, Decimal], sign: int = 1) -> dict[str, Decimal]:
-    """`acc` plus (or minus) `increments`, key by key; a year-to-date total never below zero."""
+def settled_lines(lines: Sequence[tuple[str, str, Decimal]], direct: Sequence[DirectSettlement]) -> dict[int, str]:
+    """Index of a claim line → the setl_id of the settlement that already holds it (the same line number, code
+    and amount): the whole care is the settlements' lines plus the claim's, so a settled line listed again (the
+    hospital's full fee list imported) would be paid twice."""
+    held = {(ln.feedetl_sn, ln.med_list_codg, ln.det_item_fee_sumamt): d.setl_id for d in direct for ln in d.lines}
+    return {n: held[key] for n, key in enumerate(lines) if key in held}
+
+
+def add(acc: Mapping[str, Decimal], increments: Mapping[str, Decimal]) -> dict[str, Decimal]:
+    """`acc` plus `increments`, key by key."""
     out = dict(acc)
     for key, value in increments.items():
-        out[key] = max(Decimal(0), out.get(key, Decimal(0)) + sign * value)
+        out[key] = out.get(key, Decimal(0)) + value
     return out
 
 
 def net_change(
     year: int, claim_increments: Mapping[str, Decimal], direct: Sequence[DirectSettlement]
 ) -> dict[int, dict[str, Decimal]]:
-    """How the accumulators change at approval, by year: the claim's increments in its year, less every increment
-    of the direct settlements it computes again (each in its own year). Recomputing the whole care from the
+    """How the accumulators change at approval, by year: the claim's increments in its year, less what every
+    direct settlement it computes again counts for (each in its own year). Recomputing the whole care from the
     accumulators without those settlements and applying this difference leaves each total as if the care had
     been settled once, by the claim."""
     out: dict[int, dict[str, Decimal]] = {year: dict(claim_increments)}
@@ -240,11 +277,18 @@ class Totals:
     payable: Decimal
 
 
+def visit_payable(fund: Decimal, paid_directly: Decimal) -> Decimal:
+    """What a visit pays: the funds' share of the whole care less what was paid directly for it, never below
+    zero (no refund to the fund through a claim: settlement.md §6)."""
+    return max(ZERO, fund - paid_directly)
+
+
 def totals(visits: Iterable[tuple[Decimal, Decimal, Decimal]]) -> Totals:
-    """(medfee, fund, paid directly) of each visit → the claim's totals; payable = fund − paid directly, never
-    below zero (no refund to the fund through a claim: settlement.md §6)."""
+    """(medfee, fund, paid directly) of each visit → the claim's totals. The payable is each visit's, summed:
+    a visit computed below what was paid for it directly does not take from another visit of the claim, which
+    claimed on its own would be paid in full."""
     rows = list(visits)
     medfee = sum((r[0] for r in rows), ZERO)
     fund = sum((r[1] for r in rows), ZERO)
     paid = sum((r[2] for r in rows), ZERO)
-    return Totals(medfee, fund, paid, max(ZERO, fund - paid))
+    return Totals(medfee, fund, paid, sum((visit_payable(r[1], r[2]) for r in rows), ZERO))

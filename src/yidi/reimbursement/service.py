@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,17 +26,19 @@ from yidi.core.calendar import default_calendar, recount_provisional
 from yidi.core.clock import SHANGHAI
 from yidi.core.errors import NOT_FOUND, YidiError
 from yidi.core.principal import FORBIDDEN, Audience, Principal, Role
-from yidi.filing.service import authorize_person_scope
 from yidi.parameters.policy import ClaimCare, MaterialKind
 from yidi.parameters.store import default_store
 from yidi.people.models import Insurance, Person
 from yidi.people.service import get_person
-from yidi.reimbursement import computation, inputs, rules
+from yidi.reference.models import Institution
+from yidi.reimbursement import computation, inputs, rules, splits
 from yidi.reimbursement.models import Claim, ClaimVisit
+from yidi.reimbursement.payment_rules import mask_account
 from yidi.settlement import invoices
+from yidi.settlement.adjustments import record_adjustment
 from yidi.settlement.engine import CareType
-from yidi.settlement.models import Accumulator
-from yidi.settlement.service import apply_increments
+from yidi.settlement.models import Accumulator, Settlement
+from yidi.settlement.service import MONEY_FIELDS, apply_increments
 from yidi.settlement.visits import person_insurance
 
 DRAFT, SUBMITTED, UNDER_REVIEW, APPROVED, PAID = "draft", "submitted", "under_review", "approved", "paid"
@@ -68,10 +71,16 @@ def load(session: Session, claim_id: str, *, lock: bool = False) -> Claim:
 
 
 def authorize(session: Session, principal: Principal, claim: Claim) -> Person:
-    """The person themself or staff of their insured region (others: not found, as for an unknown person)."""
-    person = get_person(session, claim.psn_no)
-    authorize_person_scope(principal, person)
-    return person
+    """The person themself, or staff of the claim's insured region: a region the person was once insured in is
+    not the claim's (staff of any other region are told the claim does not exist, as for an unknown one)."""
+    if principal.audience is Audience.STAFF:
+        if claim.insured_region not in principal.regions:
+            raise YidiError(NOT_FOUND, what="报销申请 / claim", key=claim.id)
+    elif principal.audience in (Audience.SYSTEM, Audience.PERSON):
+        principal.require_person(claim.psn_no)
+    else:
+        raise YidiError(FORBIDDEN, reason="claims are made by the person or their agency / 报销由本人或经办机构办理")
+    return get_person(session, claim.psn_no)
 
 
 def get_claim(session: Session, principal: Principal, claim_id: str) -> Claim:
@@ -119,7 +128,7 @@ def may_see_account(principal: Principal, claim: Claim) -> bool:
 
 
 def account_shown(principal: Principal, claim: Claim) -> str:
-    return claim.bank_account if may_see_account(principal, claim) else inputs.mask_account(claim.bank_account)
+    return claim.bank_account if may_see_account(principal, claim) else mask_account(claim.bank_account)
 
 
 def _money(value: object) -> str | None:
@@ -147,7 +156,7 @@ def snapshot(c: Claim) -> dict[str, Any]:
         "materials_requested": c.materials_requested,
         "payee_name": c.payee_name,
         "bank_name": c.bank_name,
-        "bank_account": inputs.mask_account(c.bank_account),
+        "bank_account": mask_account(c.bank_account),
         **{k: _money(getattr(c, k)) for k in ("medfee_sumamt", "fund_pay_sumamt", "paid_directly", "payable")},
         "visits": [
             {
@@ -208,6 +217,26 @@ def require_state(claim: Claim, allowed: Sequence[str], zh: str, en: str) -> Non
         raise YidiError(rules.R_STATE, claim_id=claim.id, status=claim.status, action_zh=zh, action_en=en)
 
 
+def _name_key(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split())
+
+
+def check_typed_institution(session: Session, seq: int, name: str, region: str) -> None:
+    """An institution typed in (by name, region and level) must not be one of the register: a networked
+    hospital typed by name would escape the invoice register's key and the subtraction of what it settled
+    directly. The name is compared in one normal form (NFKC, white space removed) with the register's
+    institutions of that pooling region; a match is refused, naming the code to give instead."""
+    key = _name_key(name)
+    stmt = select(Institution.fixmedins_code, Institution.fixmedins_name).where(Institution.pooling_region == region)
+    for code, registered in session.execute(stmt.order_by(Institution.fixmedins_code)):
+        if _name_key(registered) == key:
+            raise inputs.refuse(
+                f"visits[{seq}].institution_name",
+                f"是定点医药机构{code}的名称：请填写定点医药机构编号（fixmedins_code）{code}，不要手工填写机构",
+                f"names the registered institution {code}: give its fixmedins_code {code} instead of typing it in",
+            )
+
+
 def insurance_of(person: Person, insutype: str) -> Insurance:
     for ins in person.insurances:
         if ins.insutype == insutype:
@@ -250,8 +279,6 @@ def submit(session: Session, principal: Principal, claim_id: str, now: dt.dateti
     require_state(claim, (DRAFT, RETURNED), "提交", "be submitted")
     before = snapshot(claim)
     insurance = insurance_of(person, claim.insutype)
-    if insurance.psn_insu_stas != "1":
-        raise inputs.refuse("insutype", "参保状态不正常，不能报销", "the insurance is not active: no reimbursement")
     if not claim.visits:
         raise inputs.refuse("visits", "须至少一次就诊", "needs at least one visit")
     today = _today(now)
@@ -263,7 +290,11 @@ def submit(session: Session, principal: Principal, claim_id: str, now: dt.dateti
         day = computation.visit_service_date(v, claim.insured_region, claim.insutype)
         policy = default_store().at(claim.insured_region, day)
         mr = policy.manual_reimbursement
-        rules.check_insurance_period(v.seq, v.begndate, v.enddate, insurance.begndate, insurance.enddate)
+        rules.check_insurance_period(
+            v.seq, v.begndate, v.enddate, insurance.begndate, insurance.enddate, insurance.psn_insu_stas
+        )
+        if v.fixmedins_code is None:  # the register may have taken the institution in since the draft
+            check_typed_institution(session, v.seq, v.institution_name, v.institution_region)
         rules.check_deadline(mr, v.seq, v.fixmedins_code or v.institution_name, v.enddate, first_submitted)
         rules.check_care(mr, v.seq, ClaimCare(v.care), v.injury, kinds)
         computation.check_chronic(v, policy, person, claim.insutype, day)
@@ -281,13 +312,14 @@ def submit(session: Session, principal: Principal, claim_id: str, now: dt.dateti
     for v in claim.visits:
         key = invoices.institution_key(v.fixmedins_code, v.institution_region, v.institution_name)
         for n, i in enumerate(v.invoices, 1):
-            if (key, i.invono) in held:  # one invoice in two visits would be paid twice
+            number = invoices.invoice_number(i.invono)
+            if (key, number) in held:  # one invoice in two visits would be paid twice
                 raise inputs.refuse(
                     f"visits[{v.seq}].invoices[{n}].invono",
-                    f"与第{held[key, i.invono]}次就诊的发票重复",
-                    f"repeats an invoice of visit {held[key, i.invono]}",
+                    f"与第{held[key, number]}次就诊的发票重复",
+                    f"repeats an invoice of visit {held[key, number]}",
                 )
-            held[key, i.invono] = v.seq
+            held[key, number] = v.seq
             invoices.take(session, key, i.invono, invoices.CLAIM, claim.id, now)
     claim.status, claim.reason, claim.materials_requested = SUBMITTED, None, None
     claim.submitted_at = claim.submitted_at or now
@@ -347,25 +379,55 @@ def _exclude(claim: Claim, exclusions: Sequence[Mapping[str, Any]]) -> None:
         line.excluded, line.exclusion_reason = True, reason
 
 
+def _settled_reason(setl_id: str) -> str:
+    return f"已由直接结算{setl_id}支付 / paid by direct settlement {setl_id}"
+
+
+def _same_exclusions(claim: Claim, exclusions: Sequence[Mapping[str, Any]]) -> bool:
+    """Whether an approval asked again leaves out what the approval did: each line asked with the reason kept,
+    and no other line left out by the reviewer (a settled line left out by the computation aside)."""
+    asked = {(item.get("seq"), item.get("feedetl_sn")): item.get("reason") for item in exclusions}
+    for v in claim.visits:
+        settled = {_settled_reason(s) for s in v.direct_setl_ids or ()}
+        for ln in v.lines:
+            key = (v.seq, ln.feedetl_sn)
+            if key in asked:
+                if not ln.excluded or (ln.exclusion_reason or "").strip() != str(asked.pop(key) or "").strip():
+                    return False
+            elif ln.excluded and ln.exclusion_reason not in settled:
+                return False
+    return not asked
+
+
 def approve(
     session: Session, principal: Principal, claim_id: str, exclusions: Sequence[Mapping[str, Any]], now: dt.datetime
 ) -> Claim:
     """Approve, leaving out the lines the reviewer excludes. Under the lock of the person's insurance row (the
-    lock of direct settlement), each visit is computed from the year's accumulators less the increments of the
-    direct settlements of the same care, and the accumulators change by the claim's increments less theirs. The
-    claim pays the funds' share less what those settlements paid (never below zero)."""
+    lock of direct settlement; the settlements of the same care locked before it, as a cancellation locks them),
+    a visit of the same care as direct settlements in force is computed as the whole care (their lines and the
+    claim's) from the year's accumulators less what they count for; the accumulators change by the claim's
+    increments less that, and each such settlement is recorded as now counting for nothing (an adjustment of
+    source "claim"), so that it is neither cancelled at the hospital nor reviewed on its own afterwards. Each
+    visit pays the funds' share less what was paid directly for it, never below zero. Asking again with the same
+    exclusions answers the claim as approved (a retry); other exclusions are refused."""
     claim = load(session, claim_id, lock=True)
     _reviewer(principal, claim)
-    if claim.status == APPROVED:
+    if claim.status in (APPROVED, PAID) and _same_exclusions(claim, exclusions):
         return claim
     require_state(claim, (UNDER_REVIEW,), "审核通过", "be approved")
     before = snapshot(claim)
     _exclude(claim, exclusions)
+    computation.lock_direct_settlements(session, claim)
     person, insurance = person_insurance(session, claim.psn_no, claim.insutype, lock=True)
     rows: dict[int, dict[str, Accumulator]] = {}
     done = computation.compute(session, claim, person, insurance, rows)
     for year, changes in computation.approval_changes(done).items():
         apply_increments(session, rows[year], claim.psn_no, claim.insutype, year, changes, +1)
+    for d in (d for r in done.visits for d in r.direct):
+        settlement = session.get(Settlement, d.setl_id)
+        assert settlement is not None  # read and locked above
+        counted = {k: -v for k, v in d.increments.items()}
+        record_adjustment(session, settlement, counted, computation.SOURCE_KIND, claim.id, now)
     _store(claim, done)
     claim.status, claim.decided_at, claim.decided_by = APPROVED, now, principal.subject
     _clear_due_date(claim)
@@ -378,33 +440,43 @@ def _store(claim: Claim, done: computation.Computation) -> None:
     for r in done.visits:
         v = r.visit
         v.category, v.service_date, v.year = r.category.value, r.service_date, r.service_date.year
-        v.split = computation.split_json(r.result)
+        v.split = splits.split_json(r.result, MONEY_FIELDS)
         v.increments = {k: str(x) for k, x in (r.result.increments if r.result else {}).items()}
         v.paid_directly, v.direct_setl_ids = r.paid_directly, [d.setl_id for d in r.direct]
-        results = computation.line_results(r.result)
+        for line, setl_id in r.settled:
+            line.excluded, line.exclusion_reason = True, _settled_reason(setl_id)
+        results = computation.line_results(r)
         for ln in v.lines:
-            ln.result = results.get(ln.feedetl_sn)
+            ln.result = None if ln.excluded else results.get(ln.feedetl_sn)
     t = done.totals
     claim.medfee_sumamt, claim.fund_pay_sumamt = t.medfee_sumamt, t.fund_pay_sumamt
     claim.paid_directly, claim.payable = t.paid_directly, t.payable
 
 
-def return_claim(
-    session: Session, principal: Principal, claim_id: str, reason: str, materials: Sequence[str], now: dt.datetime
-) -> Claim:
-    """Return the claim to the person for materials, saying why and which kinds; the review clock stops."""
-    claim = load(session, claim_id, lock=True)
-    _reviewer(principal, claim)
-    require_state(claim, PENDING, "退回补充材料", "be returned")
-    text = inputs.read_reason(reason, max_len=500)
+def _requested_kinds(materials: Sequence[str]) -> list[str] | None:
     kinds = []
     for n, k in enumerate(materials, 1):
         try:
             kinds.append(MaterialKind(k).value)
         except ValueError:
             raise inputs.refuse(f"materials_requested[{n}]", "不是材料类别", "is not a material kind") from None
+    return sorted(set(kinds)) or None
+
+
+def return_claim(
+    session: Session, principal: Principal, claim_id: str, reason: str, materials: Sequence[str], now: dt.datetime
+) -> Claim:
+    """Return the claim to the person for materials, saying why and which kinds; the review clock stops. Asking
+    again with the same reason and kinds answers the claim as returned (a retry); another reason is refused."""
+    claim = load(session, claim_id, lock=True)
+    _reviewer(principal, claim)
+    text = inputs.read_reason(reason, max_len=500)
+    kinds = _requested_kinds(materials)
+    if claim.status == RETURNED and (claim.reason, claim.materials_requested) == (text, kinds):
+        return claim
+    require_state(claim, PENDING, "退回补充材料", "be returned")
     before = snapshot(claim)
-    claim.status, claim.reason, claim.materials_requested = RETURNED, text, sorted(set(kinds)) or None
+    claim.status, claim.reason, claim.materials_requested = RETURNED, text, kinds
     _clear_due_date(claim)
     claim.version += 1
     record(session, principal, "review", "claim.return", claim, before, now)
@@ -412,11 +484,14 @@ def return_claim(
 
 
 def refuse(session: Session, principal: Principal, claim_id: str, reason: str, now: dt.datetime) -> Claim:
-    """Refuse the claim with the reason the person reads. Its invoices stay taken: they were claimed."""
+    """Refuse the claim with the reason the person reads. Its invoices stay taken: they were claimed. Asking
+    again with the same reason answers the claim as refused (a retry); another reason is refused."""
     claim = load(session, claim_id, lock=True)
     _reviewer(principal, claim)
-    require_state(claim, PENDING, "不予报销", "be refused")
     text = inputs.read_reason(reason, max_len=500)
+    if claim.status == REFUSED and claim.reason == text:
+        return claim
+    require_state(claim, PENDING, "不予报销", "be refused")
     before = snapshot(claim)
     claim.status, claim.reason, claim.decided_at, claim.decided_by = REFUSED, text, now, principal.subject
     _clear_due_date(claim)

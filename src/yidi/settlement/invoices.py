@@ -1,9 +1,12 @@
 """The invoice register: an invoice (number + institution) pays once, by a direct settlement or by a manual claim.
 
-`take` is called in the transaction that uses the invoice (a 2207/2304/2102 settlement, the submission of a claim);
-the primary key of `invoice_use` refuses a second owner even when two transactions take the same invoice at once:
-the second insert waits for the first transaction, then fails, inside a savepoint of its own, and the refusal
-names the first owner. `release` gives the rows back (a cancelled settlement, a withdrawn claim).
+An invoice number is kept in one normal form (`invoice_number`: NFKC, no surrounding white space, upper case), so
+that "bj-1", "BJ-1" and "ＢＪ－１" are one invoice whoever typed it.
+
+`take` is called in the transaction that uses the invoice (a 2207/2304/2102 settlement, the submission of a
+claim); the primary key of `invoice_use` refuses a second owner even when two transactions take the same invoice
+at once: the second insert waits for the first transaction, then fails, inside a savepoint of its own, and the
+refusal names the first owner. `release` gives the rows back (a cancelled settlement, a withdrawn claim).
 """
 
 from __future__ import annotations
@@ -59,9 +62,16 @@ def institution_key(fixmedins_code: str | None, region: str, name: str) -> str:
     return f"X{region}:{normal}"[:120]
 
 
+def invoice_number(invono: str) -> str:
+    """The number as the register keys it: NFKC (a full-width letter or digit is its half-width twin), without
+    surrounding white space, in upper case. Hospitals print the same number in either case; typed in lower case
+    it is the same invoice and must not pay twice."""
+    return unicodedata.normalize("NFKC", invono).strip().upper()[:40]
+
+
 def owner_of(session: Session, institution_key: str, invono: str) -> tuple[str, str] | None:
     """(owner_kind, owner_id) of the invoice, or None when it is free."""
-    row = session.get(InvoiceUse, (institution_key, invono), populate_existing=True)
+    row = session.get(InvoiceUse, (institution_key, invoice_number(invono)), populate_existing=True)
     return None if row is None else (row.owner_kind, row.owner_id)
 
 
@@ -69,6 +79,7 @@ def take(session: Session, institution_key: str, invono: str, owner_kind: str, o
     """Record that `owner_id` uses the invoice; taking it again for the same owner changes nothing. Raises
     `InvoiceTaken` naming the first owner when another has it (also when that owner is taking it right now, in a
     transaction not committed yet: the insert waits for it)."""
+    invono = invoice_number(invono)
     owner = owner_of(session, institution_key, invono)
     if owner == (owner_kind, owner_id):
         return

@@ -206,12 +206,14 @@ class SettlementAdjustment(Base):
     not cancelled at the institution (2208/2305/2601): the agency decided a difference against it."""
 
     __tablename__ = "settlement_adjustment"
-    __table_args__ = (UniqueConstraint("source_kind", "source_id", name="uq_settlement_adjustment_source"),)
+    # One per source and settlement: a review adjusts its one settlement; a claim that computed several settlements
+    # of the same care again records one against each.
+    __table_args__ = (UniqueConstraint("source_kind", "source_id", "setl_id", name="uq_settlement_adjustment_source"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     setl_id: Mapped[str] = mapped_column(String(30), ForeignKey("settlement.setl_id"), index=True)
-    source_kind: Mapped[str] = mapped_column(String(10))  # review
-    source_id: Mapped[str] = mapped_column(String(30))  # the review's id
+    source_kind: Mapped[str] = mapped_column(String(10))  # review | claim
+    source_id: Mapped[str] = mapped_column(String(30))  # the review's or the claim's id
     increments: Mapped[dict[str, str]] = mapped_column(JSON)  # accumulator key → change (as text; may be negative)
     made_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
     # What the settlement now stands for in its stay (every decided review records them, a no-change one too): the
