@@ -296,6 +296,24 @@ def test_care_of_the_insurance_period_is_claimed_after_the_insurance_ended(demo:
         assert service.submit(s, person(LH_EMPLOYEE), claim_id, NOW).status == "submitted"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="filing.service.coverage_at reads psn_insu_stas even when the care lies in the insurance period (filing)",
+)
+def test_care_filed_while_insured_keeps_its_category_after_the_insurance_ended(demo: Database) -> None:
+    """Filed to 北京 (other temporary) from 1 May, seen at 北京演示第一医院 on 20 May, insured until 31 May, claimed on
+    1 June: other temporary, (300 − 150) × 0.30 = 45.00 (not unfiled at 0.50, 75.00)."""
+    filed_to_beijing(demo, LH_EMPLOYEE, dt.date(2026, 5, 1), dt.datetime(2026, 5, 1, 9, tzinfo=NOW.tzinfo))
+    day = visit("2026-05-20", lines=[line("1", ACARBOSE, "2026-05-20", "120", "2.5")], invono="BJ-0520")
+    claim_id = submitted(demo, LH_EMPLOYEE, [day])
+    _end_insurance(demo, dt.date(2026, 5, 31))
+    with demo.unit_of_work() as s:
+        service.take(s, REVIEWER_LH, claim_id, NOW)
+        claim = service.approve(s, REVIEWER_LH, claim_id, [], NOW)
+        assert (claim.visits[0].category, claim.fund_pay_sumamt) == ("other_temporary", Decimal("45.00"))
+
+
 def test_an_insurance_stopped_without_an_end_date_is_not_claimed_on(demo: Database) -> None:
     claim_id = draft(demo, LH_EMPLOYEE, [fcg_visit()])
     upload(demo, claim_id, OUTPATIENT_PAPERS, person(LH_EMPLOYEE))

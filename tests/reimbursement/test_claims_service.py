@@ -416,10 +416,12 @@ def test_the_reviewer_excludes_a_line_and_the_person_reads_why(demo: Database) -
 
 def test_care_paid_partly_directly_is_computed_again_as_a_whole(demo: Database) -> None:
     """The person, filed to 北京 (other temporary), settles one line of an outpatient day directly and pays the rest
-    in full; the claim lists the whole day. Direct settlement: 400.00 eligible, 150 deductible, (400 − 150) × 0.30
-    = 75.00 (level 3: 0.50 − 20 points). The claim recomputes the day from the accumulators without that
-    settlement: 400 + (200 − 20 first self-pay) = 580.00 eligible, (580 − 150) × 0.30 = 129.00; paid directly 75.00,
-    payable 54.00; the year's totals end as if the day had been settled once: deductible 150, fund 129.00."""
+    in full; the claim lists the whole day (the hospital's fee list): its line 1 is the settlement's and is left
+    out, the settlement's own line standing for it. Direct settlement: 400.00 eligible, 150 deductible,
+    (400 − 150) × 0.30 = 75.00 (level 3: 0.50 − 20 points). The claim recomputes the day from the accumulators
+    without that settlement: 400 + (200 − 20 first self-pay) = 580.00 eligible, (580 − 150) × 0.30 = 129.00; paid
+    directly 75.00, payable 54.00; the year's totals end as if the day had been settled once: deductible 150, fund
+    129.00."""
     filed_to_beijing(demo, LH_EMPLOYEE, dt.date(2026, 5, 1), dt.datetime(2026, 5, 1, 9, tzinfo=NOW.tzinfo))
     hospital = Hospital(demo)
     settled = [line("1", ACARBOSE, "2026-05-11", "160", "2.5")]

@@ -264,20 +264,21 @@ class Payee:
 def read_payee(data: Mapping[str, Any], default_name: str) -> Payee:
     """The payee as the payment batches will send it to the bank: one validator, `bank_details_problem`, so that
     a claim approved is a claim the batches can pay. The account is kept as digits only."""
-    name = text(data, "payee_name", "", max_len=50, required=False) or default_name
+    typed = text(data, "payee_name", "", max_len=50, required=False)
     bank = text(data, "bank_name", "", max_len=100, min_len=2) or ""
     account = normalise_account(text(data, "bank_account", "", max_len=40) or "")
-    # Each field against good values of the others: the refusal names the field that is wrong.
+    # Each field given against good values of the others: the refusal names the field that is wrong. (The person's
+    # name from the register, taken when no payee is typed, is not input.)
     good_name, good_bank, good_account = "收款人", "开户银行", "00000000"
     for field_name, problem in (
-        ("payee_name", bank_details_problem(name, good_bank, good_account)),
+        ("payee_name", bank_details_problem(typed or good_name, good_bank, good_account)),
         ("bank_name", bank_details_problem(good_name, bank, good_account)),
         ("bank_account", bank_details_problem(good_name, good_bank, account)),
     ):
         if problem is not None:
             en, _, zh = problem.partition(" / ")
             raise refuse(field_name, zh or en, en)
-    return Payee(name, bank, account)
+    return Payee(typed or default_name, bank, account)
 
 
 # -- a visit ------------------------------------------------------------------------------------------------
