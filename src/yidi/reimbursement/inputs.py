@@ -16,7 +16,7 @@ from yidi.core.errors import ErrorKind, YidiError
 from yidi.core.money import parse_amount
 from yidi.parameters.policy import ClaimCare, InputLimits
 from yidi.reference.models import SettlementLevel
-from yidi.reimbursement.payment_rules import bank_details_problem, normalise_account
+from yidi.reimbursement.payment_rules import bank_details_fault, normalise_account
 from yidi.settlement.invoices import invoice_number
 
 MAX_VISITS, MAX_LINES, MAX_INVOICES, MAX_MATERIALS, MAX_DIAGNOSES = 20, 5000, 50, 30, 20
@@ -262,22 +262,16 @@ class Payee:
 
 
 def read_payee(data: Mapping[str, Any], default_name: str) -> Payee:
-    """The payee as the payment batches will send it to the bank: one validator, `bank_details_problem`, so that
+    """The payee as the payment batches will send it to the bank: one validator, `bank_details_fault`, so that
     a claim approved is a claim the batches can pay. The account is kept as digits only."""
     typed = text(data, "payee_name", "", max_len=50, required=False)
     bank = text(data, "bank_name", "", max_len=100, min_len=2) or ""
     account = normalise_account(text(data, "bank_account", "", max_len=40) or "")
-    # Each field given against good values of the others: the refusal names the field that is wrong. (The person's
-    # name from the register, taken when no payee is typed, is not input.)
-    good_name, good_bank, good_account = "收款人", "开户银行", "00000000"
-    for field_name, problem in (
-        ("payee_name", bank_details_problem(typed or good_name, good_bank, good_account)),
-        ("bank_name", bank_details_problem(good_name, bank, good_account)),
-        ("bank_account", bank_details_problem(good_name, good_bank, account)),
-    ):
-        if problem is not None:
-            en, _, zh = problem.partition(" / ")
-            raise refuse(field_name, zh or en, en)
+    # The person's name from the register, taken when no payee is typed, is not input: a typed one is checked.
+    fault = bank_details_fault(typed or "收款人", bank, account)
+    if fault is not None:
+        en, _, zh = fault.problem.partition(" / ")
+        raise refuse(fault.field, zh or en, en)
     return Payee(typed or default_name, bank, account)
 
 

@@ -427,7 +427,19 @@ def approve(
         settlement = session.get(Settlement, d.setl_id)
         assert settlement is not None  # read and locked above
         counted = {k: -v for k, v in d.increments.items()}
-        record_adjustment(session, settlement, counted, computation.SOURCE_KIND, claim.id, now)
+        # It now bears nothing of its stay and counts nothing: the claim holds the whole care. It stands: the
+        # hospital no longer cancels it (the claim paid on top of it).
+        record_adjustment(
+            session,
+            settlement,
+            counted,
+            computation.SOURCE_KIND,
+            claim.id,
+            now,
+            act_pay_dedc=rules.ZERO,
+            counts_stay=False,
+            stands=True,
+        )
     _store(claim, done)
     claim.status, claim.decided_at, claim.decided_by = APPROVED, now, principal.subject
     _clear_due_date(claim)
