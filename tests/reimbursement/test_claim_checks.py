@@ -296,11 +296,6 @@ def test_care_of_the_insurance_period_is_claimed_after_the_insurance_ended(demo:
         assert service.submit(s, person(LH_EMPLOYEE), claim_id, NOW).status == "submitted"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="filing.service.coverage_at reads psn_insu_stas even when the care lies in the insurance period (filing)",
-)
 def test_care_filed_while_insured_keeps_its_category_after_the_insurance_ended(demo: Database) -> None:
     """Filed to 北京 (other temporary) from 1 May, seen at 北京演示第一医院 on 20 May, insured until 31 May, claimed on
     1 June: other temporary, (300 − 150) × 0.30 = 45.00 (not unfiled at 0.50, 75.00)."""

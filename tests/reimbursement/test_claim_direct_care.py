@@ -183,20 +183,12 @@ def test_a_reviewed_settlement_counts_with_the_difference_its_review_decided(dem
     assert accumulators(demo) == {"outpatient.deductible": 15000, "basic.fund": 12900, "outpatient.fund": 12900}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="reviews._require_reviewable must refuse a settlement computation.absorbing_claim names (other helper)",
-)
 def test_a_settlement_a_claim_computed_again_is_not_reviewed_on_its_own(demo: Database) -> None:
     setl_id = settle_outpatient_day(demo)
     approved(demo, LH_EMPLOYEE, [visit("2026-05-11", lines=REST, invono="BJ-SELF")])
-    try:
-        difference = review_as_long_term(demo, setl_id)
-    except YidiError as refused:
-        assert setl_id in refused.message_en
-        return
-    raise AssertionError(f"a settlement the claim holds was reviewed again: difference {difference}")
+    with pytest.raises(YidiError) as refused:
+        review_as_long_term(demo, setl_id)
+    assert setl_id in refused.value.message_en and "computed again by claim" in refused.value.message_en
 
 
 # -- defect 4: the same care ---------------------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_claim_settlement_sheet_with_what_was_paid_directly_and_what_is_payable(
     ):
         assert amount_after(text, label) == Decimal(amount), label
     assert "应支付（大写） 壹万贰仟柒佰柒拾肆元整" in text
-    assert "***************1234" in text and "6222020202020201234" not in text  # the bank account masked
+    assert "6222***********1234" in text and "6222020202020201234" not in text  # the bank account masked
     assert_fonts_embedded(data, tmp_path)
     assert_renders(data, tmp_path)
     mine = http.get(f"/api/v1/claims/{CLAIM}/forms/settlement-sheet.pdf", headers=person_headers(http, WANG))
@@ -204,24 +204,41 @@ def test_each_check_of_the_sheet(change: dict[str, str], check: str) -> None:
 
 def test_claim_totals_must_be_the_visits_sums() -> None:
     split = settlement_sheet.Split.from_json(STAY_SPLIT, "t")
-    case = settlement_sheet.CareFacts(
-        "t", "医院", "", "level_3", "北京市", "21", dt.date(2025, 3, 2), dt.date(2025, 3, 12), "", None, None, split
-    )
+
+    def case(paid: str) -> settlement_sheet.CareFacts:
+        return settlement_sheet.CareFacts(
+            "t",
+            "医院",
+            "",
+            "level_3",
+            "北京市",
+            "21",
+            dt.date(2025, 3, 2),
+            dt.date(2025, 3, 12),
+            "",
+            None,
+            None,
+            split,
+            Decimal(paid),
+        )
+
     good = settlement_sheet.ClaimTotals(
         "R", "approved", Decimal("20000.00"), Decimal("14774.00"), Decimal("2000.00"), Decimal("12774.00"), "", "", ""
     )
-    settlement_sheet.check_claim(good, [case])
+    settlement_sheet.check_claim(good, [case("2000.00")])
     over = settlement_sheet.ClaimTotals(
         "R", "approved", Decimal("20000.00"), Decimal("14774.00"), Decimal("20000.00"), Decimal("0.00"), "", "", ""
     )
-    settlement_sheet.check_claim(over, [case])  # paid directly more than the funds bear: nothing payable, not less
+    settlement_sheet.check_claim(over, [case("20000.00")])  # paid directly more than the funds bear: nothing payable
+    with pytest.raises(YidiError, match="D_UNBALANCED"):  # the claim's paid directly is its visits'
+        settlement_sheet.check_claim(good, [case("0.00")])
     for bad in (
         good.__class__(**{**good.__dict__, "payable": Decimal("12774.01")}),
         good.__class__(**{**good.__dict__, "medfee_sumamt": Decimal("19999.99")}),
         good.__class__(**{**good.__dict__, "fund_pay_sumamt": Decimal("14000.00"), "payable": Decimal("12000.00")}),
     ):
         with pytest.raises(YidiError, match="D_UNBALANCED"):
-            settlement_sheet.check_claim(bad, [case])
+            settlement_sheet.check_claim(bad, [case("2000.00")])
 
 
 # -- forms 1 and 2 ----------------------------------------------------------------------------------------------
@@ -346,9 +363,14 @@ def test_a_claim_of_two_visits_prints_each_and_the_claim_totals(tmp_path: Path) 
             "long_term",
             None,
             settlement_sheet.Split.from_json(split, "t"),
+            Decimal(paid),
         )
-        for n, (med_type, day, end, split) in enumerate(
-            [("21", dt.date(2025, 3, 2), dt.date(2025, 3, 12), STAY_SPLIT), ("11", dt.date(2025, 4, 1), None, visit)], 1
+        for n, (med_type, day, end, split, paid) in enumerate(
+            [
+                ("21", dt.date(2025, 3, 2), dt.date(2025, 3, 12), STAY_SPLIT, "2000.00"),
+                ("11", dt.date(2025, 4, 1), None, visit, "0.00"),
+            ],
+            1,
         )
     )
     totals = settlement_sheet.ClaimTotals(
@@ -360,7 +382,7 @@ def test_a_claim_of_two_visits_prints_each_and_the_claim_totals(tmp_path: Path) 
         Decimal("13174.00"),
         "王某甲",
         "中国工商银行漯河分行",
-        "***************1234",
+        "6222***********1234",
     )
     data = settlement_sheet.fill(
         settlement_sheet.SheetFacts(person, cases, totals), dt.datetime(2025, 7, 20, 9, 0, tzinfo=dt.UTC)

@@ -600,16 +600,21 @@ def coverage_at(
     admission_date: dt.date,
     insutype: str | None = None,
     person: Person | None = None,
+    *,
+    looking_back: bool = False,
 ) -> FilingDecision:
     """`coverage_for` for an institution given by its facts: one outside the network (a manual claim types it in:
-    its pooling region, no code) or one whose facts the caller adjusted. Values at the admission date."""
+    its pooling region, no code) or one whose facts the caller adjusted. Values at the admission date.
+
+    At the hospital the insurance record must be in force (psn_insu_stas 1). A manual claim is `looking_back`:
+    care inside a period that has ended since was insured care; the flag counts only for a record without an end
+    date (stopped, not ended)."""
     person = person if person is not None and person.psn_no == psn_no else get_person(session, psn_no)
     insurance = _insurance(person, insutype) if insutype else person.insurances[0]
-    active = (
-        insurance.psn_insu_stas == "1"
-        and insurance.begndate <= admission_date
-        and (insurance.enddate is None or admission_date <= insurance.enddate)
+    in_period = insurance.begndate <= admission_date and (
+        insurance.enddate is None or admission_date <= insurance.enddate
     )
+    active = in_period and (insurance.psn_insu_stas == "1" or (looking_back and insurance.enddate is not None))
     facts = VisitFacts(
         insured_region=insurance.insuplc_admdvs,
         insurance_active=active,

@@ -270,6 +270,7 @@ def compute(
             visit.begndate,
             claim.insutype,
             person,
+            looking_back=True,  # care inside an insurance period that has ended since was insured care
         )
         category = rules.filing_category(decision)
         kept = [ln for ln in visit.lines if not ln.excluded]

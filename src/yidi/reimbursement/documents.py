@@ -34,6 +34,7 @@ from yidi.reference.service import get_institution
 from yidi.reimbursement.forms import injury, outside_care, registration, settlement_sheet, undertaking
 from yidi.reimbursement.forms.common import STAY_MED_TYPES, PersonFacts
 from yidi.reimbursement.models import Claim, ClaimVisit
+from yidi.reimbursement.payment_rules import mask_account
 from yidi.settlement.models import Settlement, Visit, VisitDiagnosis
 from yidi.settlement.service import MONEY_FIELDS
 
@@ -442,11 +443,6 @@ def _claim_amount(claim: Claim, name: str) -> Decimal:
     return value
 
 
-def _masked_account(account: str) -> str:
-    digits = account.replace(" ", "")
-    return "*" * max(0, len(digits) - 4) + digits[-4:]
-
-
 def claim_sheet_form(session: Session, principal: Principal, claim_id: str, now: dt.datetime) -> Pdf:
     claim = session.scalar(select(Claim).where(Claim.id == claim_id).options(selectinload(Claim.visits)))
     if claim is None:
@@ -478,6 +474,7 @@ def claim_sheet_form(session: Session, principal: Principal, claim_id: str, now:
                 category=v.category,
                 settled_at=claim.decided_at,
                 split=settlement_sheet.Split.from_json(v.split or {}, where),
+                paid_directly=v.paid_directly or Decimal("0.00"),
             )
         )
     totals = settlement_sheet.ClaimTotals(
@@ -489,7 +486,7 @@ def claim_sheet_form(session: Session, principal: Principal, claim_id: str, now:
         payable=_claim_amount(claim, "payable"),
         payee_name=claim.payee_name,
         bank_name=claim.bank_name,
-        bank_account_masked=_masked_account(claim.bank_account),
+        bank_account_masked=mask_account(claim.bank_account),
     )
     facts = settlement_sheet.SheetFacts(person_facts(person, _insurance(person, claim.insutype)), tuple(cases), totals)
     return Pdf(f"settlement-sheet-{claim.id}.pdf", settlement_sheet.fill(facts, now))

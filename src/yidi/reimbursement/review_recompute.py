@@ -28,6 +28,8 @@ from yidi.reference.models import ChronicDisease, Institution, SettlementLevel
 from yidi.reference.rules import CrossRegion, classify
 from yidi.reference.service import get_institution
 from yidi.reimbursement import review_rules as rules
+from yidi.reimbursement import splits
+from yidi.reimbursement.computation import absorbing_claim
 from yidi.reimbursement.models import SettlementReview
 from yidi.reimbursement.review_rules import Corrections, Outcome, Shares, Totals
 from yidi.settlement import cases, engine
@@ -99,6 +101,12 @@ def require_reviewable(session: Session, settlement: Settlement) -> None:
             "reversal": "it is a cancellation record / 为撤销记录",
         }.get(settlement.status, settlement.status)
         raise YidiError(rules.RV_SETTLEMENT, setl_id=settlement.setl_id, reason=reason)
+    if (claim_id := absorbing_claim(session, settlement.setl_id)) is not None:
+        raise YidiError(  # the claim paid the whole care, this settlement's part included
+            rules.RV_SETTLEMENT,
+            setl_id=settlement.setl_id,
+            reason=f"computed again by claim {claim_id} / 已由手工报销{claim_id}重新计算",
+        )
     if later_in_stay(session, settlement):
         raise YidiError(
             rules.RV_SETTLEMENT,
@@ -166,7 +174,7 @@ def accumulators_then(
     reviews of the person's earlier settlements of the year changed in them. Without `acc_before`: this year's
     totals now less what it counts for (with a note saying so)."""
     if settlement.acc_before is None:
-        return rules.without(accumulator_values(rows), counted), [TODAYS_TOTALS]
+        return splits.without(accumulator_values(rows), counted), [TODAYS_TOTALS]
     values = {k: Decimal(v) for k, v in settlement.acc_before.items()}
     for key, change in earlier_adjustments(session, settlement).items():
         values[key] = max(Decimal(0), values.get(key, Decimal(0)) + change)

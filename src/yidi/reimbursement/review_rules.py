@@ -357,13 +357,6 @@ def personal_shares(difference: Decimal, before: Totals) -> Shares:
     return Shares(before.acct_pay, before.psn_cash_pay - difference, ZERO, difference)
 
 
-def without(values: Mapping[str, Decimal], counted: Mapping[str, Decimal]) -> dict[str, Decimal]:
-    """The year's accumulators as they would be without a settlement: each less what it counts for (never
-    below zero)."""
-    keys = set(values) | set(counted)
-    return {k: max(Decimal(0), values.get(k, Decimal(0)) - counted.get(k, Decimal(0))) for k in keys}
-
-
 def increments_delta(new: Mapping[str, Decimal], old: Mapping[str, Decimal]) -> dict[str, Decimal]:
     """Per accumulator key, what the recomputation counts for less what the settlement counted for (zeros
     left out): added to the year's totals, they become what they would be had it been computed right."""

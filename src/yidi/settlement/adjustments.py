@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from yidi.settlement import engine
@@ -49,6 +49,17 @@ def stay_share(session: Session, settlement: Settlement) -> tuple[Decimal, bool]
     return settlement.act_pay_dedc, Decimal(settlement.increments.get(engine.Acc.INPATIENT_STAYS, "0")) > 0
 
 
+def settlements_in_year(session: Session, psn_no: str, insutype: str, year: int) -> int:
+    """How many settlement rows (cancellations included) the person's year holds: read after the person's lock,
+    which every settlement, cancellation and decided review takes, it orders them all."""
+    stmt = (
+        select(func.count())
+        .select_from(Settlement)
+        .where(Settlement.psn_no == psn_no, Settlement.insutype == insutype, Settlement.year == year)
+    )
+    return session.scalar(stmt) or 0
+
+
 def earlier_in_year(other: Settlement, settlement: Settlement) -> bool:
     """Whether `other` was made before `settlement` in the person's year (both kept their place, `year_seq`, under
     the person's lock; a row made before places were kept came before every row that has one)."""
@@ -58,9 +69,9 @@ def earlier_in_year(other: Settlement, settlement: Settlement) -> bool:
 
 
 def earlier_adjustments(session: Session, settlement: Settlement) -> dict[str, Decimal]:
-    """The accumulator changes that reviews made to the person's settlements in force of the same insurance type and
-    year that came before `settlement` (key → sum, zeros left out): what its `acc_before` lacks to be what the
-    accumulators would have been had those settlements been computed right."""
+    """The accumulator changes that reviews decided after `settlement` was made to the person's settlements in force
+    of the same insurance type and year that came before it (key → sum, zeros left out): what its `acc_before`
+    lacks to be what the accumulators would have been had those settlements been computed right."""
     stmt = (
         select(SettlementAdjustment, Settlement)
         .join(Settlement, Settlement.setl_id == SettlementAdjustment.setl_id)
@@ -75,7 +86,15 @@ def earlier_adjustments(session: Session, settlement: Settlement) -> dict[str, D
     )
     total: dict[str, Decimal] = {}
     for adjustment, other in session.execute(stmt):
-        if earlier_in_year(other, settlement):
+        # Only a review's change made after `settlement` was (the year held it then): one made before is in its
+        # acc_before already. A claim's (source "claim") moves an earlier settlement's count to the claim, whose
+        # own increments are not adjustments: it is left out, the settlement taken as it stood.
+        after = (
+            adjustment.settlements_seen is None
+            or settlement.year_seq is None
+            or adjustment.settlements_seen >= settlement.year_seq
+        )
+        if adjustment.source_kind == "review" and after and earlier_in_year(other, settlement):
             for key, amount in adjustment.increments.items():
                 total[key] = total.get(key, Decimal(0)) + Decimal(amount)
     return {k: v for k, v in total.items() if v}
@@ -97,6 +116,7 @@ def record_adjustment(
     (`service.apply_increments`, on the rows read under the person's lock), and what it now bears of its stay."""
     adjustment = SettlementAdjustment(
         setl_id=settlement.setl_id,
+        settlements_seen=settlements_in_year(session, settlement.psn_no, settlement.insutype, settlement.year),
         source_kind=source_kind,
         source_id=source_id,
         increments={k: str(v) for k, v in increments.items()},

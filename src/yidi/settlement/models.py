@@ -216,6 +216,9 @@ class SettlementAdjustment(Base):
     source_id: Mapped[str] = mapped_column(String(30))  # the review's or the claim's id
     increments: Mapped[dict[str, str]] = mapped_column(JSON)  # accumulator key → change (as text; may be negative)
     made_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
+    # The settlement rows of the person's year when it was made (their year_seq counts the same rows): a later
+    # settlement's acc_before holds this change already exactly when its year_seq is above this number.
+    settlements_seen: Mapped[int | None] = mapped_column(Integer)
     # What the settlement now stands for in its stay (every decided review records them, a no-change one too): the
     # deductible it bears and whether it counts the stay. A later settlement of the stay reads these, not the row's.
     act_pay_dedc: Mapped[Decimal | None] = mapped_column(Money)

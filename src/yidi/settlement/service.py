@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from yidi.core import inputs
@@ -32,7 +32,7 @@ from yidi.reference.models import ChronicDisease, Institution, ServiceKind, Sett
 from yidi.reference.rules import CrossRegion
 from yidi.reference.service import get_institution, is_opened
 from yidi.settlement import cases, engine, invoices
-from yidi.settlement.adjustments import adjusted, stay_share
+from yidi.settlement.adjustments import adjusted, settlements_in_year, stay_share
 from yidi.settlement.care import settlement as kept_fields
 from yidi.settlement.inputs import (
     BAD_INPUT,
@@ -221,12 +221,7 @@ def _prepare(session: Session, call: Call, data: dict[str, Any], *, lock: bool) 
 def _year_seq(session: Session, visit: Visit, year: int) -> int:
     """A settlement's place in the person's year: read after the person's lock, which every settlement and
     cancellation of the person takes, so two settlements in the same second are still ordered."""
-    earlier = session.scalar(
-        select(func.count())
-        .select_from(Settlement)
-        .where(Settlement.psn_no == visit.psn_no, Settlement.insutype == visit.insutype, Settlement.year == year)
-    )
-    return 1 + (earlier or 0)
+    return 1 + settlements_in_year(session, visit.psn_no, visit.insutype, year)
 
 
 def stay_so_far(session: Session, visit: Visit, year: int, before: Settlement | None = None) -> engine.StaySoFar | None:
@@ -476,7 +471,8 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
         raise YidiError(
             STATE,
             mdtrt_id=original.mdtrt_id,
-            status="reviewed by the insured place's agency (复核) / 经办机构已复核并核定差额",
+            status="reviewed (复核) or computed again by a manual claim at the insured place's agency / "
+            "经办机构已复核或已手工报销重新核定",
             action="cancel settlement; apply to the agency / 撤销结算，请向参保地经办机构申请",
         )
     if later_in_stay(session, original):  # read under the person's lock, as a settlement of the stay reads them

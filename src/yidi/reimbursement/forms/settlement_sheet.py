@@ -29,6 +29,7 @@ from yidi.reimbursement.forms.common import (
     label,
     person_rows,
 )
+from yidi.reimbursement.rules import visit_payable
 from yidi.settlement.service import MONEY_FIELDS
 
 log = logging.getLogger("yidi.reimbursement.forms")
@@ -162,6 +163,7 @@ class CareFacts:
     category: str | None  # filing category that set the ratio
     settled_at: dt.datetime | None
     split: Split
+    paid_directly: Decimal = Decimal("0.00")  # a claim's visit: what direct settlement paid for the same care
 
 
 @dataclass(frozen=True)
@@ -185,19 +187,21 @@ class SheetFacts:
 
 
 def check_claim(c: ClaimTotals, cases: Sequence[CareFacts]) -> None:
-    """The claim's totals are its visits' sums, and what is payable is the funds' share less what direct
-    settlement paid, never below zero."""
+    """The claim's totals are its visits' sums, and what is payable is each visit's funds' share less what direct
+    settlement paid for it, never below zero, summed (rules.visit_payable)."""
     medfee = sum((case.split["medfee_sumamt"] for case in cases), Decimal("0.00"))
     fund = sum((case.split["fund_pay_sumamt"] for case in cases), Decimal("0.00"))
+    paid = sum((case.paid_directly for case in cases), Decimal("0.00"))
+    payable = sum((visit_payable(case.split["fund_pay_sumamt"], case.paid_directly) for case in cases), Decimal(0))
     where = f"claim {c.claim_id}"
     if medfee != c.medfee_sumamt:
         raise _unbalanced("报销总额 / claim total", f"{where}: visits {medfee} ≠ claim {c.medfee_sumamt}")
     if fund != c.fund_pay_sumamt:
         raise _unbalanced("报销基金合计 / claim funds", f"{where}: visits {fund} ≠ claim {c.fund_pay_sumamt}")
-    if c.paid_directly < 0 or c.payable != max(Decimal("0.00"), c.fund_pay_sumamt - c.paid_directly):
+    if paid != c.paid_directly or c.payable != payable:
         raise _unbalanced(
             "应付金额 / payable",
-            f"{where}: payable {c.payable} ≠ max(0, {c.fund_pay_sumamt} − {c.paid_directly})",
+            f"{where}: payable {c.payable}, paid directly {c.paid_directly} ≠ the visits' {payable}, {paid}",
         )
 
 
