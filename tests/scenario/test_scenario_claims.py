@@ -501,3 +501,13 @@ def test_cli_prints_the_claims_in_its_summary(tmp_path: Path) -> None:
         }
     finally:
         set_database(None)
+
+
+def test_a_paper_named_for_another_type_is_named_before_writing(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "example-catalog-460200.csv").write_bytes((HERE / "example-catalog-460200.csv").read_bytes())
+    (tmp_path / "scan.png").write_bytes((HERE / "example-diagnosis.pdf").read_bytes())  # a PDF named .png
+    claim = CLAIM | {"materials": [{"kind": "invoice", "file": "scan.png"}]}
+    err = refused(db, document(claim), tmp_path)
+    assert [p.path for p in err.problems] == ["claims[0].materials[0].file"]
+    assert "application/pdf" in err.problems[0].en and ".pdf" in err.problems[0].en
+    assert row_counts(db) == {k: 0 for k in row_counts(db)}

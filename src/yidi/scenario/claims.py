@@ -21,10 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from yidi.core.config import get_settings
 from yidi.core.errors import YidiError
 from yidi.core.principal import Principal
-from yidi.filing.service import sniff_type
+from yidi.filing.service import upload_type
 from yidi.parameters.policy import InputLimits
 from yidi.parameters.store import default_store
 from yidi.people.models import Insurance, Person
@@ -256,16 +255,16 @@ def _check_visit(
 
 
 def _check_material(base: Path, name: str, path: str, files: dict[str, bytes], problems: list[Problem]) -> None:
-    """The paper can be read and would be accepted as an upload (PDF, PNG or JPEG within the size limit)."""
+    """The paper can be read and would be accepted as an upload (filing.service.upload_type: PDF, PNG or JPEG
+    within the size limit, named for what it is)."""
     read_file(base, name, path, files, problems)
     content = files.get(path)
     if content is None:
         return
-    limit = get_settings().max_upload_bytes
-    if not content or len(content) > limit:
-        problems.append(Problem(path, f"文件为空或超过{limit}字节", f"empty or larger than {limit} bytes"))
-    elif sniff_type(content) is None:
-        problems.append(Problem(path, "仅支持PDF、PNG、JPEG文件", "only PDF, PNG or JPEG files"))
+    try:
+        upload_type(name, content)
+    except YidiError as refused:
+        problems.append(Problem(path, refused.message_zh, refused.message_en))
 
 
 def _check_exclusions(i: int, c: ScenarioClaim, numbers: list[set[str] | None]) -> list[Problem]:
