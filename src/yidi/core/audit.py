@@ -9,6 +9,7 @@ from sqlalchemy import JSON, BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yidi.core.db import AwareDateTime, Base
+from yidi.core.principal import Principal
 
 
 class AuditEvent(Base):
@@ -56,3 +57,30 @@ def record(
     )
     session.add(event)
     return event
+
+
+def by(
+    session: Session,
+    principal: Principal,
+    now: dt.datetime,
+    *,
+    channel: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> AuditEvent:
+    """The audit row of a change `principal` made (a person, staff, an institution or the platform's own jobs)."""
+    return record(
+        session,
+        at=now,
+        actor_type=principal.audience.value,
+        actor_id=principal.subject or "anonymous",
+        channel=channel,
+        action=action,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        before=before,
+        after=after,
+    )

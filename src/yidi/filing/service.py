@@ -134,11 +134,10 @@ def _audit(
     before: dict[str, object] | None,
     now: dt.datetime,
 ) -> None:
-    audit.record(
+    audit.by(
         session,
-        at=now,
-        actor_type=principal.audience.value,
-        actor_id=principal.subject or "anonymous",
+        principal,
+        now,
         channel=channel,
         action=action,
         entity_type="filing",

@@ -141,11 +141,10 @@ def audit_review(
     payment: dict[str, Any] | None = None,
 ) -> None:
     after = snapshot(review) if payment is None else {**snapshot(review), "payment_item": payment}
-    audit.record(
+    audit.by(
         session,
-        at=now,
-        actor_type=principal.audience.value,
-        actor_id=principal.subject or "anonymous",
+        principal,
+        now,
         channel=channel,
         action=action,
         entity_type="settlement_review",

@@ -194,11 +194,10 @@ def record(
 ) -> None:
     session.flush()
     session.expire(claim, ["visits", "materials"])  # the snapshot reads what was flushed, in order
-    audit.record(
+    audit.by(
         session,
-        at=now,
-        actor_type=principal.audience.value,
-        actor_id=principal.subject or "anonymous",
+        principal,
+        now,
         channel=channel,
         action=action,
         entity_type="claim",
