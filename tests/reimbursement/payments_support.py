@@ -1,5 +1,6 @@
-"""Rows for payment tests: approved claims and decided reviews written straight into their tables (the claims and
-reviews services are other helpers' work), the principals who pay or may not, and readers of the files."""
+"""Rows for payment tests: approved claims and decided reviews written straight into their tables (so that the
+payment tests do not depend on the claims and reviews workflows), the principals who pay or may not, and readers of
+the files."""
 
 from __future__ import annotations
 

@@ -438,7 +438,7 @@ def split_json(
     originals: list[tuple[engine.FeeLine, LineSplit]],
     notes: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The recomputation in the shape every helper keeps (`SettlementReview.recomputed`, `ClaimVisit.split`):
+    """The recomputation in the one shape kept (`SettlementReview.recomputed`, `ClaimVisit.split`):
     each setlinfo amount as text, pool_prop_selfpay, setldetail; and, for the person's view, each line's class
     and split before (`originals`: the catalogue's own classes) and after the corrections. The account's
     setldetail row (`account_detail`, the settlement's) carries what the account now pays (`personal_shares`);
