@@ -48,6 +48,13 @@ class Principal:
         if not (self.is_staff and region in self.regions):
             raise YidiError(FORBIDDEN, reason=f"region {region} is outside your scope / 不在您的经办范围")
 
+    def regions_asked(self, region: str | None) -> list[str]:
+        """The regions a staff query covers: the one asked for, else all of the staff member's; each checked."""
+        regions = [region] if region else sorted(self.regions)
+        for r in regions:
+            self.require_region(r)
+        return regions
+
     def require_person(self, psn_no: str) -> None:
         if self.audience is Audience.SYSTEM:
             return

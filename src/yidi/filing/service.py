@@ -537,9 +537,7 @@ def review_queue(
     limit: int,
     offset: int,
 ) -> list[Filing]:
-    regions = [region] if region else sorted(principal.regions)
-    for r in regions:
-        principal.require_region(r)
+    regions = principal.regions_asked(region)
     stmt = select(Filing).where(Filing.insured_region.in_(regions)).options(selectinload(Filing.institutions))
     if status:
         stmt = stmt.where(Filing.status == status)

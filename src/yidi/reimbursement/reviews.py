@@ -484,9 +484,7 @@ def review_queue(
     offset: int,
 ) -> list[SettlementReview]:
     """The staff's reviews of their regions, the earliest due (overdue) first."""
-    regions = [region] if region else sorted(principal.regions)
-    for r in regions:
-        principal.require_region(r)
+    regions = principal.regions_asked(region)
     stmt = select(SettlementReview).where(SettlementReview.insured_region.in_(regions))
     if status:
         stmt = stmt.where(SettlementReview.status == status)

@@ -106,9 +106,7 @@ def review_queue(
     offset: int,
 ) -> list[Claim]:
     """Claims of the staff member's regions, the most overdue first (then the oldest submission)."""
-    regions = [region] if region else sorted(principal.regions)
-    for r in regions:
-        principal.require_region(r)
+    regions = principal.regions_asked(region)
     stmt = select(Claim).where(Claim.insured_region.in_(regions)).options(selectinload(Claim.visits))
     if statuses:
         stmt = stmt.where(Claim.status.in_(list(statuses)))

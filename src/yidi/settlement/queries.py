@@ -29,7 +29,7 @@ from yidi.reference.service import get_institution
 from yidi.settlement.engine import Acc
 from yidi.settlement.inputs import BAD_INPUT, COUNT_KEYS, Call
 from yidi.settlement.models import FeeRecord, Settlement, Visit, VisitDiagnosis
-from yidi.settlement.service import _setlinfo, accumulators
+from yidi.settlement.service import accumulators, setlinfo
 from yidi.settlement.visits import own_visit, person_insurance, price_ceiling
 
 # -- 5201 -------------------------------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def query_settlement(session: Session, call: Call, data: dict[str, Any]) -> dict
     ):
         raise YidiError(NOT_FOUND, what="结算 / settlement", key=str(data.get("setl_id")))
     _, insurance = person_insurance(session, s.psn_no, s.insutype)
-    out = _setlinfo(s, insurance)
+    out = setlinfo(s, insurance)
     out["setlinfo"].update(_settlement_query_fields(session, s))
     out["setldetail"] = [{k: d.get(k) for k in DETAIL_FIELDS} | d for d in s.setldetail]
     return out

@@ -302,7 +302,7 @@ MONEY_FIELDS = (
 )
 
 
-def _setlinfo(s: Settlement, insurance: Insurance) -> dict[str, Any]:
+def setlinfo(s: Settlement, insurance: Insurance) -> dict[str, Any]:
     """setlinfo as the specification lists it (2206/2207/2303/2304, the reversal records of 2208/2305, 5203).
     Amounts are text here, as the message log stores them; the gateway's edge sends them as JSON numbers. Person
     fields are the person's and insurance record's; the ID number is masked (the institution is not the person's
@@ -413,7 +413,7 @@ def presettle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, A
     p = _prepare(session, call, data, lock=False)
     record = _record(p, call, inputs.text(data, "med_type", required=False, max_len=6) or p.visit.med_type)
     record.setl_id = ""
-    return _setlinfo(record, p.insurance)
+    return setlinfo(record, p.insurance)
 
 
 def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]:
@@ -449,7 +449,7 @@ def settle(session: Session, call: Call, data: dict[str, Any]) -> dict[str, Any]
             "psn_part_amt": str(record.psn_part_amt),
         },
     )
-    return _setlinfo(record, p.insurance)
+    return setlinfo(record, p.insurance)
 
 
 def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str | None, psn_no: str) -> dict[str, Any]:
@@ -538,7 +538,7 @@ def cancel_settlement(session: Session, call: Call, setl_id: str, mdtrt_id: str 
     visit.status = "discharged" if visit.kind == "inpatient" and visit.endtime else "registered"
     session.flush()
     call.audit(session, "settlement.cancel", "settlement", original.setl_id, {"reversal_setl_id": reversal.setl_id})
-    answer = _setlinfo(reversal, insurance)
+    answer = setlinfo(reversal, insurance)
     # 2208's table spells the cash share pdn_cash_pay (both public copies of it): sent under both names.
     answer["setlinfo"]["pdn_cash_pay"] = answer["setlinfo"]["psn_cash_pay"]
     return answer
